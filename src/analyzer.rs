@@ -1,0 +1,532 @@
+//! [`Analyzer`]: one encoder pass per batch feeding the intent, entity and sentiment heads.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use candle_core::{D, Device as CandleDevice, IndexOp, Tensor};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::entity::{self, Entity, Word};
+use crate::error::{Error, Result};
+use crate::intent::Intent;
+use crate::model::encoder::{Encoder, Tokens};
+use crate::model::heads::Head;
+use crate::model::{HEADS_FILE, Manifest, Pooling};
+use crate::sentiment::Sentiment;
+
+/// Largest accepted batch size; larger values are a configuration error.
+pub const MAX_BATCH_SIZE: usize = 4096;
+
+/// Where the encoder runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Device {
+    /// The CPU (always available).
+    #[default]
+    Cpu,
+    /// An NVIDIA GPU by ordinal; needs the `cuda` cargo feature.
+    Cuda(usize),
+}
+
+impl Device {
+    pub(crate) fn to_candle(self) -> Result<CandleDevice> {
+        match self {
+            Device::Cpu => Ok(CandleDevice::Cpu),
+            Device::Cuda(ordinal) => {
+                if !cfg!(feature = "cuda") {
+                    return Err(Error::Cuda(
+                        "this build of tolka has no CUDA support; rebuild with `--features cuda`"
+                            .into(),
+                    ));
+                }
+                CandleDevice::new_cuda(ordinal).map_err(|e| Error::Cuda(e.to_string()))
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for Device {
+    type Err = Error;
+
+    /// Parses `cpu`, `cuda` or `cuda:N`.
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "cpu" => Ok(Device::Cpu),
+            "cuda" => Ok(Device::Cuda(0)),
+            _ => s
+                .strip_prefix("cuda:")
+                .and_then(|n| n.parse().ok())
+                .map(Device::Cuda)
+                .ok_or_else(|| Error::Config(format!("unknown device `{s}` (cpu, cuda, cuda:N)"))),
+        }
+    }
+}
+
+/// The analysis of one text. A task whose head the model lacks is `None` (and omitted in JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<Intent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entities: Option<Vec<Entity>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<Sentiment>,
+}
+
+/// Options for loading an [`Analyzer`]; see [`Analyzer::builder`].
+#[derive(Debug, Clone)]
+pub struct AnalyzerBuilder {
+    dir: PathBuf,
+    device: Device,
+    batch_size: usize,
+    max_length: Option<usize>,
+    threads: Option<usize>,
+    encoder_dir: Option<PathBuf>,
+}
+
+impl AnalyzerBuilder {
+    /// Device to run on (default CPU).
+    pub fn device(mut self, device: Device) -> Self {
+        self.device = device;
+        self
+    }
+
+    /// Texts per encoder call (default 32, at most [`MAX_BATCH_SIZE`]).
+    pub fn batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size;
+        self
+    }
+
+    /// Maximum tokens per encoder window, special tokens included (default: the manifest's).
+    pub fn max_length(mut self, max_length: usize) -> Self {
+        self.max_length = Some(max_length);
+        self
+    }
+
+    /// Worker threads for tokenisation, the encoder and decoding (default: rayon's global pool).
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = Some(threads);
+        self
+    }
+
+    /// Base encoder directory (default: the manifest's `encoder.path`, relative to the model).
+    pub fn encoder_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.encoder_dir = Some(dir.into());
+        self
+    }
+
+    /// Loads the model.
+    pub fn build(self) -> Result<Analyzer> {
+        if self.batch_size == 0 || self.batch_size > MAX_BATCH_SIZE {
+            return Err(Error::Config(format!(
+                "batch size {} is outside 1..={MAX_BATCH_SIZE}",
+                self.batch_size
+            )));
+        }
+        let pool = match self.threads {
+            Some(0) => return Err(Error::Config("threads must be at least 1".into())),
+            Some(n) => Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .build()
+                    .map_err(|e| Error::Config(format!("thread pool: {e}")))?,
+            ),
+            None => None,
+        };
+        let device = self.device.to_candle()?;
+        let manifest = Manifest::read(&self.dir)?;
+        let encoder_dir = self.encoder_dir.unwrap_or_else(|| {
+            if manifest.encoder.path.is_absolute() {
+                manifest.encoder.path.clone()
+            } else {
+                self.dir.join(&manifest.encoder.path)
+            }
+        });
+        let encoder = Encoder::load(&encoder_dir, &device)?;
+        if encoder.sha256() != manifest.encoder.sha256 {
+            return Err(Error::EncoderMismatch {
+                path: self.dir.join(crate::model::MANIFEST_FILE),
+                expected_name: manifest.encoder.name.clone(),
+                expected_sha256: manifest.encoder.sha256.clone(),
+                found_path: encoder_dir,
+                found_sha256: encoder.sha256().to_owned(),
+            });
+        }
+        let max_length = self.max_length.unwrap_or(manifest.max_length);
+        let min_length = encoder.special_len() + 2;
+        if max_length < min_length || max_length > encoder.max_positions() {
+            return Err(Error::Config(format!(
+                "max length {max_length} is outside {min_length}..={}",
+                encoder.max_positions()
+            )));
+        }
+        let heads = Heads::load(&self.dir, &manifest, encoder.hidden_size(), &device)?;
+        Ok(Analyzer {
+            encoder,
+            manifest,
+            heads,
+            batch_size: self.batch_size,
+            max_length,
+            pool,
+        })
+    }
+}
+
+/// The loaded task heads of a model.
+struct Heads {
+    intent: Option<Head>,
+    entities: Option<Head>,
+    sentiment: Option<Head>,
+}
+
+impl Heads {
+    fn load(dir: &Path, manifest: &Manifest, hidden: usize, device: &CandleDevice) -> Result<Self> {
+        let path = dir.join(HEADS_FILE);
+        if !path.is_file() {
+            return Err(Error::MissingFile {
+                path,
+                what: "model heads",
+            });
+        }
+        let mut tensors: HashMap<String, Tensor> =
+            candle_core::safetensors::load(&path, &CandleDevice::Cpu).map_err(|source| {
+                Error::Tensors {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
+        let mut load = |name: &str, layers: &[usize], out: usize| {
+            Head::from_tensors(
+                &mut tensors,
+                name,
+                &Head::sizes(hidden, layers, out),
+                &path,
+                device,
+            )
+        };
+        Ok(Self {
+            intent: match &manifest.intent {
+                Some(h) => Some(load("intent", &h.hidden, h.labels.len())?),
+                None => None,
+            },
+            entities: match &manifest.entities {
+                Some(h) => Some(load("entities", &h.hidden, h.tags().len())?),
+                None => None,
+            },
+            sentiment: match &manifest.sentiment {
+                Some(h) => Some(load("sentiment", &h.hidden, h.labels.len())?),
+                None => None,
+            },
+        })
+    }
+}
+
+/// An on-device analyzer: intent, entities and sentiment from one encoder pass.
+///
+/// `Analyzer` is `Send + Sync`: share one across threads (e.g. in an `Arc`).
+///
+/// ```no_run
+/// use tolka::Analyzer;
+/// let analyzer = Analyzer::from_dir("models/commerce-en")?;
+/// let analysis = analyzer.analyze("Where is my order 113542617735902?")?;
+/// println!("{}", analysis.intent.unwrap().label);
+/// # Ok::<(), tolka::Error>(())
+/// ```
+pub struct Analyzer {
+    encoder: Encoder,
+    manifest: Manifest,
+    heads: Heads,
+    batch_size: usize,
+    max_length: usize,
+    pool: Option<rayon::ThreadPool>,
+}
+
+/// One encoder window: `len` tokens of text `text` from token `start`.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    text: usize,
+    start: usize,
+    len: usize,
+}
+
+/// What the encoder pass produced for one window.
+#[derive(Default)]
+struct WindowOutput {
+    intent: Vec<f32>,
+    sentiment: Vec<f32>,
+    /// Log-probabilities of the BIO tags, `len × tags`.
+    tags: Vec<f32>,
+}
+
+/// Encoder outputs for a chunk of windows: the hidden states, mask and pooled vectors.
+pub(crate) struct EncodedChunk {
+    pub hidden: Tensor,
+    pub pooled: Tensor,
+    /// Index of the first content token in `hidden`.
+    pub offset: usize,
+}
+
+impl Analyzer {
+    /// Loads the model package in `dir` with default options.
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self> {
+        Self::builder(dir).build()
+    }
+
+    /// Options for loading the model package in `dir`.
+    pub fn builder(dir: impl AsRef<Path>) -> AnalyzerBuilder {
+        AnalyzerBuilder {
+            dir: dir.as_ref().to_owned(),
+            device: Device::Cpu,
+            batch_size: 32,
+            max_length: None,
+            threads: None,
+            encoder_dir: None,
+        }
+    }
+
+    /// The model's manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Analyses one text.
+    pub fn analyze(&self, text: &str) -> Result<Analysis> {
+        Ok(self
+            .analyze_batch(&[text])?
+            .pop()
+            .expect("one analysis per text"))
+    }
+
+    /// Analyses texts in batches grouped by length; results are in input order.
+    pub fn analyze_batch(&self, texts: &[&str]) -> Result<Vec<Analysis>> {
+        match &self.pool {
+            Some(pool) => pool.install(|| self.run(texts)),
+            None => self.run(texts),
+        }
+    }
+
+    fn run(&self, texts: &[&str]) -> Result<Vec<Analysis>> {
+        let live: Vec<usize> = (0..texts.len())
+            .filter(|&i| !texts[i].trim().is_empty())
+            .collect();
+        let live_texts: Vec<&str> = live.iter().map(|&i| texts[i]).collect();
+        let tokens = self.encoder.tokenize(&live_texts)?;
+        let windows = self.windows(&tokens);
+        let mut outputs: Vec<WindowOutput> = Vec::new();
+        outputs.resize_with(windows.len(), Default::default);
+        let tag_count = self.manifest.entities.as_ref().map(|h| h.tags().len());
+        self.encode_windows(&tokens, &windows, |chunk, encoded| {
+            let intent = self.pooled_probs(&self.heads.intent, &encoded.pooled, self.temperature())?;
+            let sentiment = self.pooled_probs(&self.heads.sentiment, &encoded.pooled, 1.0)?;
+            let tags = match (&self.heads.entities, tag_count) {
+                (Some(head), Some(n)) => {
+                    let logp = candle_nn::ops::log_softmax(&head.forward(&encoded.hidden)?, D::Minus1)?;
+                    let len = logp.dim(1)?;
+                    Some((logp.flatten_all()?.to_vec1::<f32>()?, len, n))
+                }
+                _ => None,
+            };
+            for (row, &w) in chunk.iter().enumerate() {
+                let out = &mut outputs[w];
+                if let Some(p) = &intent {
+                    out.intent = p[row].clone();
+                }
+                if let Some(p) = &sentiment {
+                    out.sentiment = p[row].clone();
+                }
+                if let Some((logp, len, n)) = &tags {
+                    let base = (row * len + encoded.offset) * n;
+                    out.tags = logp[base..base + windows[w].len * n].to_vec();
+                }
+            }
+            Ok(())
+        })?;
+
+        // Windows of each live text, in token order.
+        let mut by_text: Vec<Vec<usize>> = vec![Vec::new(); live.len()];
+        for (w, window) in windows.iter().enumerate() {
+            by_text[window.text].push(w);
+        }
+        let mut analyses: Vec<Option<Analysis>> = vec![None; texts.len()];
+        let decoded: Vec<Analysis> = live
+            .par_iter()
+            .enumerate()
+            .map(|(t, &i)| self.decode(texts[i], &tokens[t], &by_text[t], &windows, &outputs))
+            .collect();
+        for (&i, analysis) in live.iter().zip(decoded) {
+            analyses[i] = Some(analysis);
+        }
+        Ok(analyses
+            .into_iter()
+            .map(|a| a.unwrap_or_else(|| self.empty_analysis()))
+            .collect())
+    }
+
+    fn temperature(&self) -> f32 {
+        self.manifest.intent.as_ref().map_or(1.0, |h| h.temperature)
+    }
+
+    fn pooled_probs(&self, head: &Option<Head>, pooled: &Tensor, temperature: f32) -> Result<Option<Vec<Vec<f32>>>> {
+        let Some(head) = head else { return Ok(None) };
+        let logits = (head.forward(pooled)? / f64::from(temperature))?;
+        Ok(Some(candle_nn::ops::softmax(&logits, D::Minus1)?.to_vec2::<f32>()?))
+    }
+
+    fn empty_analysis(&self) -> Analysis {
+        Analysis {
+            intent: self.manifest.intent.as_ref().map(Intent::empty),
+            entities: self.manifest.entities.as_ref().map(|_| Vec::new()),
+            sentiment: self.manifest.sentiment.as_ref().map(|_| Sentiment::neutral()),
+        }
+    }
+
+    /// Content tokens per window (max length minus the special tokens).
+    fn window_len(&self) -> usize {
+        self.max_length - self.encoder.special_len()
+    }
+
+    /// Splits texts into encoder windows. Without an entity head only the first window of a
+    /// text is needed (intent and sentiment read the truncated text); with one, overlapping
+    /// windows cover the whole text.
+    fn windows(&self, tokens: &[Tokens]) -> Vec<Window> {
+        let w = self.window_len();
+        let stride = (w / 2).max(1);
+        let mut windows = Vec::with_capacity(tokens.len());
+        for (text, t) in tokens.iter().enumerate() {
+            let n = t.ids.len();
+            let count = if self.heads.entities.is_none() || n <= w {
+                1
+            } else {
+                (n - w).div_ceil(stride) + 1
+            };
+            for k in 0..count {
+                let start = k * stride;
+                windows.push(Window {
+                    text,
+                    start,
+                    len: w.min(n - start.min(n)),
+                });
+            }
+        }
+        windows
+    }
+
+    /// Runs the encoder over windows grouped by length, calling `visit` with each chunk's
+    /// window indices and outputs.
+    fn encode_windows(
+        &self,
+        tokens: &[Tokens],
+        windows: &[Window],
+        mut visit: impl FnMut(&[usize], &EncodedChunk) -> Result<()>,
+    ) -> Result<()> {
+        let mut order: Vec<usize> = (0..windows.len()).collect();
+        order.sort_by_key(|&w| std::cmp::Reverse(windows[w].len));
+        for chunk in order.chunks(self.batch_size) {
+            let slices: Vec<&[u32]> = chunk
+                .iter()
+                .map(|&w| {
+                    let win = windows[w];
+                    &tokens[win.text].ids[win.start..win.start + win.len]
+                })
+                .collect();
+            let (hidden, mask) = self.encoder.forward(&slices)?;
+            let pooled = pool(&hidden, &mask, self.manifest.pooling)?;
+            visit(
+                chunk,
+                &EncodedChunk {
+                    hidden,
+                    pooled,
+                    offset: self.encoder.content_offset(),
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Assembles the analysis of one text from its windows' outputs.
+    fn decode(
+        &self,
+        text: &str,
+        tokens: &Tokens,
+        text_windows: &[usize],
+        windows: &[Window],
+        outputs: &[WindowOutput],
+    ) -> Analysis {
+        let first = &outputs[text_windows[0]];
+        let intent = self
+            .manifest
+            .intent
+            .as_ref()
+            .map(|h| Intent::decode(h, &first.intent));
+        let sentiment = self
+            .manifest
+            .sentiment
+            .as_ref()
+            .map(|h| Sentiment::decode(h, &first.sentiment));
+        let entities = self.manifest.entities.as_ref().map(|h| {
+            let n_tags = h.tags().len();
+            let stride = (self.window_len() / 2).max(1);
+            // Log-probabilities of token `i`, from the window where it is most central.
+            let token_log_probs = |i: usize| -> &[f32] {
+                let k = (i / stride).min(text_windows.len() - 1);
+                let centrality = |k: usize| {
+                    let win = windows[text_windows[k]];
+                    (i.saturating_sub(win.start)).min((win.start + win.len).saturating_sub(i + 1))
+                };
+                let k = if k > 0 && centrality(k - 1) > centrality(k) {
+                    k - 1
+                } else {
+                    k
+                };
+                let win = windows[text_windows[k]];
+                let local = i - win.start;
+                &outputs[text_windows[k]].tags[local * n_tags..(local + 1) * n_tags]
+            };
+            let words = words(tokens, token_log_probs);
+            entity::decode(text, &words, &h.labels)
+        });
+        Analysis {
+            intent,
+            entities,
+            sentiment,
+        }
+    }
+}
+
+/// Groups tokens into pre-tokenizer words: byte range and the first token's tag scores.
+fn words<'a>(tokens: &Tokens, log_probs: impl Fn(usize) -> &'a [f32]) -> Vec<Word<'a>> {
+    let mut words: Vec<Word<'a>> = Vec::new();
+    let mut last_word = None;
+    for (i, (&(start, end), &word)) in tokens.offsets.iter().zip(&tokens.words).enumerate() {
+        match (word, words.last_mut()) {
+            (Some(id), Some(w)) if last_word == Some(id) => w.end = w.end.max(end),
+            _ => {
+                words.push(Word {
+                    start,
+                    end,
+                    log_probs: log_probs(i),
+                });
+                last_word = word;
+            }
+        }
+    }
+    words
+}
+
+/// Pools hidden states `[b, len, h]` with the mask `[b, len]` into `[b, h]`.
+pub(crate) fn pool(hidden: &Tensor, mask: &Tensor, pooling: Pooling) -> candle_core::Result<Tensor> {
+    match pooling {
+        Pooling::Cls => hidden.i((.., 0, ..)),
+        Pooling::Mean | Pooling::MeanNormalized => {
+            let summed = hidden.broadcast_mul(&mask.unsqueeze(2)?)?.sum(1)?;
+            let mean = summed.broadcast_div(&mask.sum_keepdim(1)?)?;
+            if pooling == Pooling::MeanNormalized {
+                let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::INFINITY)?;
+                mean.broadcast_div(&norm)
+            } else {
+                Ok(mean)
+            }
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Streaming readers for transcripts: JSONL, CSV and plain text, one item per record.
+//!
+//! Every record yields exactly one [`Item`]: either a text to analyse (with the JSON object
+//! the analysis is added to) or an error naming the file and line.
+
+use std::io::{BufRead, Read};
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Map, Value};
+
+/// Input format of a transcript.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Jsonl,
+    Csv,
+    Text,
+}
+
+impl Format {
+    /// Picks the format from a file name's extension (`.jsonl`/`.json`, `.csv`, else text).
+    pub fn from_path(path: &str) -> Format {
+        let lower = path.to_ascii_lowercase();
+        if lower.ends_with(".jsonl") || lower.ends_with(".json") || lower.ends_with(".ndjson") {
+            Format::Jsonl
+        } else if lower.ends_with(".csv") {
+            Format::Csv
+        } else {
+            Format::Text
+        }
+    }
+}
+
+/// One input record.
+pub enum Item {
+    /// A text to analyse, and the output object it belongs to.
+    Text { text: String, record: Map<String, Value> },
+    /// A malformed record: it becomes an error line in the output.
+    Error { line: usize, message: String },
+}
+
+/// Where the text of a record is found.
+#[derive(Debug, Clone)]
+pub struct Fields {
+    pub text_field: String,
+    pub column: String,
+}
+
+/// Reads items of one source lazily.
+pub struct Reader<'a> {
+    inner: Inner<'a>,
+    fields: Fields,
+    line: usize,
+}
+
+enum Inner<'a> {
+    Lines(Box<dyn BufRead + 'a>),
+    Csv {
+        reader: csv::Reader<Box<dyn Read + 'a>>,
+        headers: Vec<String>,
+    },
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(source: Box<dyn BufRead + 'a>, format: Format, fields: Fields) -> Result<Self> {
+        let inner = match format {
+            Format::Jsonl | Format::Text => Inner::Lines(source),
+            Format::Csv => {
+                let mut reader = csv::ReaderBuilder::new()
+                    .flexible(true)
+                    .from_reader(Box::new(source) as Box<dyn Read + 'a>);
+                let headers = reader
+                    .byte_headers()
+                    .context("reading the CSV header")?
+                    .iter()
+                    .map(|h| String::from_utf8_lossy(h).into_owned())
+                    .collect::<Vec<_>>();
+                if !headers.iter().any(|h| *h == fields.column) {
+                    bail!(
+                        "the CSV header has no column `{}` (columns: {}); choose one with --column",
+                        fields.column,
+                        headers.join(", ")
+                    );
+                }
+                Inner::Csv { reader, headers }
+            }
+        };
+        let format_is_text = format == Format::Text;
+        Ok(Self {
+            inner,
+            fields: Fields {
+                // An empty text field marks plain text.
+                text_field: if format_is_text {
+                    String::new()
+                } else {
+                    fields.text_field
+                },
+                column: fields.column,
+            },
+            line: 0,
+        })
+    }
+
+    /// The next item, `None` at the end of the input.
+    pub fn next_item(&mut self) -> Result<Option<Item>> {
+        match &mut self.inner {
+            Inner::Lines(source) => {
+                let mut buf = Vec::new();
+                if source.read_until(b'\n', &mut buf)? == 0 {
+                    return Ok(None);
+                }
+                self.line += 1;
+                if buf.last() == Some(&b'\n') {
+                    buf.pop();
+                    if buf.last() == Some(&b'\r') {
+                        buf.pop();
+                    }
+                }
+                let line = self.line;
+                let text = match String::from_utf8(buf) {
+                    Ok(text) => text,
+                    Err(e) => {
+                        return Ok(Some(Item::Error {
+                            line,
+                            message: format!("invalid UTF-8: {}", e.utf8_error()),
+                        }));
+                    }
+                };
+                Ok(Some(if self.fields.text_field.is_empty() {
+                    let mut record = Map::new();
+                    record.insert("line".into(), line.into());
+                    record.insert("text".into(), text.clone().into());
+                    Item::Text { text, record }
+                } else {
+                    json_item(&text, &self.fields.text_field, line)
+                }))
+            }
+            Inner::Csv { reader, headers } => {
+                let mut record = csv::ByteRecord::new();
+                let read = reader.read_byte_record(&mut record);
+                let line = record
+                    .position()
+                    .map_or(self.line + 1, |p| p.line() as usize);
+                self.line = line;
+                match read {
+                    Ok(false) => Ok(None),
+                    Err(e) => Ok(Some(Item::Error {
+                        line: e.position().map_or(line, |p| p.line() as usize),
+                        message: format!("malformed CSV: {e}"),
+                    })),
+                    Ok(true) => {
+                        let mut object = Map::new();
+                        let mut text = None;
+                        for (i, field) in record.iter().enumerate() {
+                            let Ok(value) = std::str::from_utf8(field) else {
+                                return Ok(Some(Item::Error {
+                                    line,
+                                    message: format!("invalid UTF-8 in column {}", i + 1),
+                                }));
+                            };
+                            let name = headers.get(i).cloned().unwrap_or_else(|| format!("column{}", i + 1));
+                            if name == self.fields.column {
+                                text = Some(value.to_owned());
+                            }
+                            object.insert(name, value.into());
+                        }
+                        Ok(Some(match text {
+                            Some(text) => Item::Text {
+                                text,
+                                record: object,
+                            },
+                            None => Item::Error {
+                                line,
+                                message: format!("no value in column `{}`", self.fields.column),
+                            },
+                        }))
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn json_item(line_text: &str, field: &str, line: usize) -> Item {
+    let error = |message: String| Item::Error { line, message };
+    match serde_json::from_str::<Value>(line_text) {
+        Err(e) => error(format!("invalid JSON: {e}")),
+        Ok(Value::Object(record)) => match record.get(field) {
+            Some(Value::String(text)) => Item::Text {
+                text: text.clone(),
+                record,
+            },
+            Some(_) => error(format!("field `{field}` is not a string")),
+            None => error(format!("missing field `{field}`")),
+        },
+        Ok(_) => error("not a JSON object".into()),
+    }
+}

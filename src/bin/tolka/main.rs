@@ -1,0 +1,404 @@
+//! `tolka`: tag transcripts, train and evaluate models.
+
+mod input;
+
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::Value;
+use tolka::train::{Event, TrainOptions};
+use tolka::Analyzer;
+
+use input::{Fields, Format, Item, Reader};
+
+#[derive(Parser)]
+#[command(name = "tolka", version, about = "On-device intent, entity and sentiment analysis")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Tag transcripts (JSONL, CSV or plain text) with an analysis per record; JSONL out.
+    Tag(TagArgs),
+    /// Train a model package from labelled JSONL data.
+    Train(TrainArgs),
+    /// Score a model on labelled JSONL data.
+    Eval(EvalArgs),
+}
+
+#[derive(Args)]
+struct ModelArgs {
+    /// Model package directory [default: $TOLKA_MODEL, else models/commerce-en]
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Device: cpu, cuda or cuda:N
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Texts per encoder batch
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    /// Worker threads (default: all cores)
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Maximum tokens per encoder window (default: the model's)
+    #[arg(long)]
+    max_length: Option<usize>,
+}
+
+impl ModelArgs {
+    fn load(&self) -> Result<Analyzer> {
+        let dir = self.model.clone().unwrap_or_else(default_model_dir);
+        let mut builder = Analyzer::builder(&dir)
+            .device(self.device.parse()?)
+            .batch_size(self.batch_size);
+        if let Some(threads) = self.threads {
+            builder = builder.threads(threads);
+        }
+        if let Some(max_length) = self.max_length {
+            builder = builder.max_length(max_length);
+        }
+        builder
+            .build()
+            .with_context(|| format!("loading the model in {}", dir.display()))
+    }
+}
+
+/// `$TOLKA_MODEL`, else `models/commerce-en` in the working directory, else in the source tree.
+fn default_model_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("TOLKA_MODEL") {
+        return dir.into();
+    }
+    let local = PathBuf::from("models/commerce-en");
+    if local.is_dir() {
+        local
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("models/commerce-en")
+    }
+}
+
+#[derive(Args)]
+struct TagArgs {
+    /// Input files (stdin when none)
+    files: Vec<PathBuf>,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Input format (default: from the file extension; text for stdin)
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// JSONL field holding the text
+    #[arg(long, default_value = "text")]
+    text_field: String,
+    /// CSV column holding the text
+    #[arg(long, default_value = "text")]
+    column: String,
+    /// Write JSONL here instead of stdout
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Stop at the first malformed record
+    #[arg(long)]
+    strict: bool,
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// Training JSONL files (repeatable)
+    #[arg(long = "data", required = true)]
+    data: Vec<PathBuf>,
+    /// Development JSONL files for early stopping and threshold tuning (repeatable)
+    #[arg(long)]
+    dev: Vec<PathBuf>,
+    /// Output model directory
+    #[arg(long)]
+    out: PathBuf,
+    /// Base encoder directory
+    #[arg(long, default_value = "models/base/all-MiniLM-L6-v2")]
+    encoder: PathBuf,
+    /// Model name written into the manifest (default: the output folder name)
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long, default_value_t = 13)]
+    seed: u64,
+    #[arg(long, default_value_t = 60)]
+    epochs: usize,
+    #[arg(long, default_value_t = 5)]
+    patience: usize,
+    #[arg(long, default_value_t = 3e-3)]
+    lr: f64,
+    /// Hidden layer sizes of the intent and sentiment heads, e.g. `--hidden 256`
+    #[arg(long, value_delimiter = ',')]
+    hidden: Vec<usize>,
+    /// Hidden layer sizes of the entity head
+    #[arg(long, value_delimiter = ',')]
+    entity_hidden: Vec<usize>,
+    #[arg(long, default_value_t = 128)]
+    max_length: usize,
+    /// Out-of-scope intent label
+    #[arg(long, default_value = "oos")]
+    oos_label: String,
+    /// Fixed out-of-scope threshold (default: tuned on dev when dev has out-of-scope examples)
+    #[arg(long)]
+    oos_threshold: Option<f32>,
+    /// Binary sentiment: |score| below this is neutral
+    #[arg(long, default_value_t = 0.0)]
+    neutral_band: f32,
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Labelled JSONL file
+    #[arg(long)]
+    data: PathBuf,
+    /// Print one JSON object
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Tag(args) => tag(args),
+        Command::Train(args) => train(args).map(|()| true),
+        Command::Eval(args) => eval(args).map(|()| true),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("tolka: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn bar(total: Option<u64>, what: &str) -> ProgressBar {
+    let bar = match total {
+        Some(n) => ProgressBar::new(n).with_style(
+            ProgressStyle::with_template(&format!(
+                "{{spinner}} {what} [{{bar:30}}] {{pos}}/{{len}} ({{per_sec}}, eta {{eta}})"
+            ))
+            .expect("valid template")
+            .progress_chars("=> "),
+        ),
+        None => ProgressBar::new_spinner().with_message(what.to_owned()),
+    };
+    bar
+}
+
+/// Tags every input; returns false when some record was malformed.
+fn tag(args: TagArgs) -> Result<bool> {
+    let analyzer = args.model.load()?;
+    let out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut out = BufWriter::new(out);
+    let fields = Fields {
+        text_field: args.text_field.clone(),
+        column: args.column.clone(),
+    };
+    let chunk = (args.model.batch_size * 8).clamp(64, 4096);
+    let mut clean = true;
+    let sources: Vec<Option<&PathBuf>> = if args.files.is_empty() {
+        vec![None]
+    } else {
+        args.files.iter().map(Some).collect()
+    };
+    for source in sources {
+        let (name, reader, format, size): (String, Box<dyn BufRead>, Format, Option<u64>) =
+            match source {
+                None => (
+                    "<stdin>".into(),
+                    Box::new(BufReader::new(std::io::stdin().lock())),
+                    args.format.unwrap_or(Format::Text),
+                    None,
+                ),
+                Some(path) => {
+                    let file = std::fs::File::open(path)
+                        .with_context(|| format!("opening {}", path.display()))?;
+                    let size = file.metadata().ok().map(|m| m.len());
+                    let display = path.display().to_string();
+                    let format = args.format.unwrap_or_else(|| Format::from_path(&display));
+                    (display, Box::new(BufReader::new(file)), format, size)
+                }
+            };
+        let progress = bar(size, &name);
+        let reader = progress.wrap_read(reader);
+        let mut items = Reader::new(Box::new(BufReader::new(reader)), format, fields.clone())
+            .with_context(|| name.clone())?;
+        let mut pending = Vec::with_capacity(chunk);
+        loop {
+            let item = items.next_item().with_context(|| name.clone())?;
+            let done = item.is_none();
+            if let Some(item) = item {
+                if let Item::Error { line, message } = &item {
+                    clean = false;
+                    if args.strict {
+                        flush(&analyzer, &mut pending, &name, &mut out)?;
+                        out.flush()?;
+                        anyhow::bail!("{name}:{line}: {message}");
+                    }
+                }
+                pending.push(item);
+            }
+            if pending.len() >= chunk || (done && !pending.is_empty()) {
+                flush(&analyzer, &mut pending, &name, &mut out)?;
+            }
+            if done {
+                break;
+            }
+        }
+        progress.finish_and_clear();
+    }
+    out.flush()?;
+    if !clean {
+        eprintln!("tolka: some records were malformed; see the error lines in the output");
+    }
+    Ok(clean)
+}
+
+/// Analyses the pending items and writes one JSON line per item.
+fn flush(analyzer: &Analyzer, pending: &mut Vec<Item>, name: &str, out: &mut impl Write) -> Result<()> {
+    let texts: Vec<&str> = pending
+        .iter()
+        .filter_map(|item| match item {
+            Item::Text { text, .. } => Some(text.as_str()),
+            Item::Error { .. } => None,
+        })
+        .collect();
+    let mut analyses = analyzer.analyze_batch(&texts)?.into_iter();
+    for item in pending.drain(..) {
+        let line = match item {
+            Item::Text { mut record, .. } => {
+                let analysis = analyses.next().expect("one analysis per text");
+                record.insert("analysis".into(), serde_json::to_value(analysis)?);
+                Value::Object(record)
+            }
+            Item::Error { line, message } => serde_json::json!({
+                "error": message,
+                "file": name,
+                "line": line,
+            }),
+        };
+        serde_json::to_writer(&mut *out, &line)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+fn read_all(paths: &[PathBuf]) -> Result<Vec<tolka::data::Record>> {
+    let mut records = Vec::new();
+    for path in paths {
+        records.extend(tolka::data::read_jsonl(path)?);
+    }
+    Ok(records)
+}
+
+fn train(args: TrainArgs) -> Result<()> {
+    let train = read_all(&args.data)?;
+    let dev = read_all(&args.dev)?;
+    let name = args.name.clone().unwrap_or_else(|| {
+        args.out
+            .file_name()
+            .map_or("model".into(), |n| n.to_string_lossy().into_owned())
+    });
+    let options = TrainOptions {
+        name,
+        encoder_dir: args.encoder.clone(),
+        encoder_name: args
+            .encoder
+            .file_name()
+            .map_or("encoder".into(), |n| n.to_string_lossy().into_owned()),
+        max_length: args.max_length,
+        seed: args.seed,
+        max_epochs: args.epochs,
+        patience: args.patience,
+        learning_rate: args.lr,
+        hidden: args.hidden.clone(),
+        entity_hidden: args.entity_hidden.clone(),
+        oos_label: args.oos_label.clone(),
+        oos_threshold: args.oos_threshold,
+        neutral_band: args.neutral_band,
+        ..TrainOptions::default()
+    };
+    eprintln!(
+        "training on {} records ({} dev) from {}",
+        train.len(),
+        dev.len(),
+        args.encoder.display()
+    );
+    let mut progress = ProgressBar::hidden();
+    let report = tolka::train::train(&train, &dev, &options, &args.out, &mut |event| match event {
+        Event::Stage { name, total } => {
+            progress.finish_and_clear();
+            progress = bar(Some(total), &name);
+        }
+        Event::Advance(n) => progress.inc(n),
+        Event::Epoch {
+            head,
+            epoch,
+            train_loss,
+            dev_loss,
+            dev_accuracy,
+        } => progress.set_message(format!(
+            "{head} epoch {epoch}: train loss {train_loss:.4}, dev loss {dev_loss:.4}, dev acc {dev_accuracy:.4}"
+        )),
+    })?;
+    progress.finish_and_clear();
+    for head in &report.heads {
+        eprintln!(
+            "{:<10} train {:>6}  dev {:>6}  best epoch {:>3}  dev loss {:.4}  dev accuracy {:.4}",
+            head.head, head.train_examples, head.dev_examples, head.best_epoch, head.dev_loss, head.dev_accuracy
+        );
+    }
+    if let Some(t) = report.oos_threshold {
+        eprintln!("out-of-scope threshold: {t:.2}");
+    }
+    eprintln!("model written to {}", args.out.display());
+    Ok(())
+}
+
+fn eval(args: EvalArgs) -> Result<()> {
+    let analyzer = args.model.load()?;
+    let records = tolka::data::read_jsonl(&args.data)?;
+    let progress = bar(Some(records.len() as u64), "evaluating");
+    let report = tolka::eval::evaluate(&analyzer, &records, 512, &mut |n| progress.inc(n as u64))?;
+    progress.finish_and_clear();
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(());
+    }
+    println!("{} records from {}", report.count, args.data.display());
+    if let Some(i) = &report.intent {
+        println!(
+            "intent     accuracy {:.4}  macro F1 {:.4}  (n = {})",
+            i.accuracy, i.macro_f1, i.count
+        );
+        if let (Some(r), Some(p), Some(a)) = (i.oos_recall, i.oos_precision, i.in_scope_accuracy) {
+            println!("           out-of-scope recall {r:.4}  precision {p:.4}  in-scope accuracy {a:.4}");
+        }
+    }
+    if let Some(e) = &report.entities {
+        println!(
+            "entities   precision {:.4}  recall {:.4}  F1 {:.4}  (gold {}, predicted {})",
+            e.precision, e.recall, e.f1, e.gold, e.predicted
+        );
+    }
+    if let Some(s) = &report.sentiment {
+        println!(
+            "sentiment  accuracy {:.4}  macro F1 {:.4}  (n = {})",
+            s.accuracy, s.macro_f1, s.count
+        );
+    }
+    Ok(())
+}
+

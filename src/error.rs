@@ -1,0 +1,90 @@
+//! The one error type of tolka.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in tolka. Variants keep the file (and line) they concern.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A required file of a model or encoder directory is missing.
+    #[error("{}: missing file ({what})", path.display())]
+    MissingFile { path: PathBuf, what: &'static str },
+    /// A JSON file (manifest, encoder config) is not valid for its purpose.
+    #[error("{}: invalid JSON: {source}", path.display())]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The manifest was written by an incompatible version of tolka.
+    #[error("{}: unsupported format version {found} (this tolka reads version {expected})", path.display())]
+    FormatVersion {
+        path: PathBuf,
+        found: u32,
+        expected: u32,
+    },
+    /// The model's heads were trained on another base encoder than the one found.
+    #[error("{}: base encoder mismatch: the heads were trained on {expected_name} (sha256 {expected_sha256}) but {found_path} has sha256 {found_sha256}", path.display(), found_path = found_path.display())]
+    EncoderMismatch {
+        path: PathBuf,
+        expected_name: String,
+        expected_sha256: String,
+        found_path: PathBuf,
+        found_sha256: String,
+    },
+    /// A head tensor does not have the shape that the manifest's labels and the encoder imply.
+    #[error("{}: head `{head}` has shape {found:?}, expected {expected:?}", path.display())]
+    HeadShape {
+        path: PathBuf,
+        head: String,
+        expected: Vec<usize>,
+        found: Vec<usize>,
+    },
+    /// The manifest is readable but inconsistent (for example an empty label list).
+    #[error("{}: invalid manifest: {reason}", path.display())]
+    Manifest { path: PathBuf, reason: String },
+    /// A tensor file could not be read (corrupt safetensors, missing tensor).
+    #[error("{}: {source}", path.display())]
+    Tensors {
+        path: PathBuf,
+        #[source]
+        source: candle_core::Error,
+    },
+    /// The tokenizer file could not be loaded or failed on an input.
+    #[error("tokenizer: {0}")]
+    Tokenizer(String),
+    /// A line of a data file is malformed.
+    #[error("{}:{line}: {reason}", path.display())]
+    Data {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+    /// An option has a value that cannot work (batch size 0, max length too small...).
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// CUDA was requested from a build without the `cuda` feature, or no GPU is available.
+    #[error("CUDA device unavailable: {0}")]
+    Cuda(String),
+    /// A tensor operation failed.
+    #[error(transparent)]
+    Candle(#[from] candle_core::Error),
+}
+
+/// `Result` with tolka's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

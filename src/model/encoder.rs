@@ -1,0 +1,187 @@
+//! The pretrained transformer encoder: tokenizer + BERT-family model loaded with candle.
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config as BertConfig};
+use sha2::{Digest, Sha256};
+use tokenizers::Tokenizer;
+
+use crate::error::{Error, Result};
+
+/// The tokens of one text, without special tokens.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Tokens {
+    pub ids: Vec<u32>,
+    /// Byte offsets of every token in the original text.
+    pub offsets: Vec<(usize, usize)>,
+    /// Index of the pre-tokenizer word each token belongs to.
+    pub words: Vec<Option<u32>>,
+}
+
+/// A Hugging Face–format BERT-family encoder directory
+/// (`config.json`, `tokenizer.json`, `model.safetensors`).
+pub(crate) struct Encoder {
+    model: BertModel,
+    tokenizer: Tokenizer,
+    hidden_size: usize,
+    max_positions: usize,
+    prefix: Vec<u32>,
+    suffix: Vec<u32>,
+    pad_id: u32,
+    device: Device,
+    sha256: String,
+}
+
+impl Encoder {
+    /// Loads the encoder in `dir` onto `device` and hashes its weights.
+    pub fn load(dir: &Path, device: &Device) -> Result<Self> {
+        let file = |name: &'static str| -> Result<PathBuf> {
+            let path = dir.join(name);
+            if path.is_file() {
+                Ok(path)
+            } else {
+                Err(Error::MissingFile {
+                    path,
+                    what: "base encoder file; run models/fetch-encoder.sh",
+                })
+            }
+        };
+        let config_path = file("config.json")?;
+        let tokenizer_path = file("tokenizer.json")?;
+        let weights_path = file("model.safetensors")?;
+
+        let config_text =
+            std::fs::read_to_string(&config_path).map_err(|e| Error::io(&config_path, e))?;
+        let config: BertConfig = serde_json::from_str(&config_text).map_err(|source| Error::Json {
+            path: config_path.clone(),
+            source,
+        })?;
+
+        let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
+            .map_err(|e| Error::Tokenizer(format!("{}: {e}", tokenizer_path.display())))?;
+        // The bundled tokenizer pads every input to 128 tokens; tolka pads per batch itself.
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(None)
+            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        // The special tokens around a sequence, read from the post-processor.
+        let probe = tokenizer
+            .encode("a", true)
+            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        let special = probe.get_special_tokens_mask();
+        let first = special.iter().position(|&s| s == 0).unwrap_or(0);
+        let last = special.iter().rposition(|&s| s == 0).map_or(first, |i| i + 1);
+        let prefix = probe.get_ids()[..first].to_vec();
+        let suffix = probe.get_ids()[last..].to_vec();
+        let pad_id = config.pad_token_id as u32;
+
+        let sha256 = sha256_file(&weights_path)?;
+        // SAFETY: the file is memory-mapped read-only; tolka never writes to it while loaded.
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights_path], DType::F32, device) }
+            .map_err(|source| Error::Tensors {
+                path: weights_path.clone(),
+                source,
+            })?;
+        let model = BertModel::load(vb, &config).map_err(|source| Error::Tensors {
+            path: weights_path.clone(),
+            source,
+        })?;
+        Ok(Self {
+            model,
+            tokenizer,
+            hidden_size: config.hidden_size,
+            max_positions: config.max_position_embeddings,
+            prefix,
+            suffix,
+            pad_id,
+            device: device.clone(),
+            sha256,
+        })
+    }
+
+    pub fn hidden_size(&self) -> usize {
+        self.hidden_size
+    }
+
+    pub fn max_positions(&self) -> usize {
+        self.max_positions
+    }
+
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// Number of special tokens added around every window.
+    pub fn special_len(&self) -> usize {
+        self.prefix.len() + self.suffix.len()
+    }
+
+    /// Tokenizes texts in parallel, without special tokens and without truncation.
+    pub fn tokenize(&self, texts: &[&str]) -> Result<Vec<Tokens>> {
+        let encodings = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), false)
+            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        Ok(encodings
+            .into_iter()
+            .map(|e| Tokens {
+                ids: e.get_ids().to_vec(),
+                offsets: e.get_offsets().to_vec(),
+                words: e.get_word_ids().to_vec(),
+            })
+            .collect())
+    }
+
+    /// Runs the encoder on a batch of token windows (without special tokens).
+    ///
+    /// Returns the hidden states `[batch, len, hidden]` and the attention mask
+    /// `[batch, len]` (f32, 1 for real tokens). Position 0 is the first special token;
+    /// the window's tokens start at [`Encoder::content_offset`].
+    pub fn forward(&self, windows: &[&[u32]]) -> Result<(Tensor, Tensor)> {
+        let len = windows.iter().map(|w| w.len()).max().unwrap_or(0) + self.special_len();
+        let batch = windows.len();
+        let mut ids = Vec::with_capacity(batch * len);
+        let mut mask = Vec::with_capacity(batch * len);
+        for window in windows {
+            let real = window.len() + self.special_len();
+            ids.extend_from_slice(&self.prefix);
+            ids.extend_from_slice(window);
+            ids.extend_from_slice(&self.suffix);
+            ids.resize(ids.len() + len - real, self.pad_id);
+            mask.extend(std::iter::repeat_n(1u32, real));
+            mask.extend(std::iter::repeat_n(0u32, len - real));
+        }
+        let ids = Tensor::from_vec(ids, (batch, len), &self.device)?;
+        let mask = Tensor::from_vec(mask, (batch, len), &self.device)?;
+        let types = ids.zeros_like()?;
+        let hidden = self.model.forward(&ids, &types, Some(&mask))?;
+        Ok((hidden, mask.to_dtype(DType::F32)?))
+    }
+
+    /// Index of the first content token inside a window's hidden states.
+    pub fn content_offset(&self) -> usize {
+        self.prefix.len()
+    }
+}
+
+/// Hex sha256 of a file, streamed.
+pub(crate) fn sha256_file(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}

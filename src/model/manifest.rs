@@ -1,0 +1,204 @@
+//! The on-disk model package: `tolka.json` (this manifest) next to `heads.safetensors`.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::sentiment::SentimentLabel;
+
+/// The manifest format version this tolka reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// File name of the manifest inside a model directory.
+pub const MANIFEST_FILE: &str = "tolka.json";
+
+/// File name of the trained heads inside a model directory.
+pub const HEADS_FILE: &str = "heads.safetensors";
+
+/// `tolka.json`: everything needed to rebuild an analyzer over a base encoder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format_version: u32,
+    /// Human-readable model name.
+    pub name: String,
+    pub encoder: EncoderRef,
+    pub pooling: Pooling,
+    /// Maximum sequence length in tokens, special tokens included.
+    pub max_length: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<IntentHead>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entities: Option<EntityHead>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<SentimentHead>,
+}
+
+/// The base encoder the heads were trained on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EncoderRef {
+    pub name: String,
+    /// sha256 of the encoder's `model.safetensors`.
+    pub sha256: String,
+    /// Encoder directory, relative to the model directory (or absolute).
+    pub path: PathBuf,
+}
+
+/// How token states become one vector per text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pooling {
+    /// Mean over the attention mask, then L2 normalisation (sentence-transformers).
+    MeanNormalized,
+    /// Mean over the attention mask.
+    Mean,
+    /// The first ([CLS]) token.
+    Cls,
+}
+
+/// Intent classifier head.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntentHead {
+    pub labels: Vec<String>,
+    /// Sizes of the hidden layers (ReLU) before the output layer; empty for a linear head.
+    #[serde(default)]
+    pub hidden: Vec<usize>,
+    /// Label of the out-of-scope class (predicted, or used when confidence is low).
+    #[serde(default = "default_oos_label")]
+    pub oos_label: String,
+    /// Below this top probability, the intent is out of scope.
+    #[serde(default)]
+    pub oos_threshold: f32,
+    /// Softmax temperature applied to the logits.
+    #[serde(default = "one")]
+    pub temperature: f32,
+}
+
+/// Token-classification head over BIO tags of these entity types.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EntityHead {
+    /// Entity types; the tags are `O`, then `B-t`, `I-t` for each type in order.
+    pub labels: Vec<String>,
+    #[serde(default)]
+    pub hidden: Vec<usize>,
+}
+
+/// Sentiment head.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SentimentHead {
+    pub labels: Vec<SentimentLabel>,
+    #[serde(default)]
+    pub hidden: Vec<usize>,
+    /// When the head has no neutral class: texts whose score lies within ±`neutral_band`
+    /// are neutral.
+    #[serde(default)]
+    pub neutral_band: f32,
+}
+
+fn default_oos_label() -> String {
+    "oos".to_owned()
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+impl EntityHead {
+    /// The BIO tag set: `O`, `B-t1`, `I-t1`, `B-t2`, ...
+    pub fn tags(&self) -> Vec<String> {
+        std::iter::once("O".to_owned())
+            .chain(
+                self.labels
+                    .iter()
+                    .flat_map(|l| [format!("B-{l}"), format!("I-{l}")]),
+            )
+            .collect()
+    }
+}
+
+impl Manifest {
+    /// Reads and validates `dir/tolka.json`.
+    pub fn read(dir: &Path) -> Result<Self> {
+        let path = dir.join(MANIFEST_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::MissingFile {
+                    path,
+                    what: "model manifest",
+                });
+            }
+            Err(e) => return Err(Error::io(path, e)),
+        };
+        // Check the version before the schema, so old or future files get the right error.
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|source| Error::Json {
+            path: path.clone(),
+            source,
+        })?;
+        let found = value
+            .get("format_version")
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| Error::Manifest {
+                path: path.clone(),
+                reason: "no integer `format_version`".into(),
+            })?;
+        if found != u64::from(FORMAT_VERSION) {
+            return Err(Error::FormatVersion {
+                path,
+                found: u32::try_from(found).unwrap_or(u32::MAX),
+                expected: FORMAT_VERSION,
+            });
+        }
+        let manifest: Manifest =
+            serde_json::from_value(value).map_err(|source| Error::Json {
+                path: path.clone(),
+                source,
+            })?;
+        manifest.validate(&path)?;
+        Ok(manifest)
+    }
+
+    /// Writes `dir/tolka.json` (pretty-printed).
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        let path = dir.join(MANIFEST_FILE);
+        let text = serde_json::to_string_pretty(self).map_err(|source| Error::Json {
+            path: path.clone(),
+            source,
+        })?;
+        std::fs::write(&path, text + "\n").map_err(|e| Error::io(path, e))
+    }
+
+    fn validate(&self, path: &Path) -> Result<()> {
+        let bad = |reason: String| {
+            Err(Error::Manifest {
+                path: path.to_owned(),
+                reason,
+            })
+        };
+        if self.max_length < 8 {
+            return bad(format!("max_length {} is below 8", self.max_length));
+        }
+        if self.intent.is_none() && self.entities.is_none() && self.sentiment.is_none() {
+            return bad("no head: at least one of intent, entities, sentiment is needed".into());
+        }
+        if let Some(intent) = &self.intent {
+            if intent.labels.len() < 2 {
+                return bad("the intent head needs at least 2 labels".into());
+            }
+            if !(intent.temperature > 0.0) {
+                return bad(format!("intent temperature {} is not positive", intent.temperature));
+            }
+        }
+        if let Some(entities) = &self.entities
+            && entities.labels.is_empty()
+        {
+            return bad("the entity head has no labels".into());
+        }
+        if let Some(sentiment) = &self.sentiment
+            && sentiment.labels.len() < 2
+        {
+            return bad("the sentiment head needs at least 2 labels".into());
+        }
+        Ok(())
+    }
+}

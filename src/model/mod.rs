@@ -1,0 +1,10 @@
+//! Model packages: the manifest, the base encoder and the task heads.
+
+pub(crate) mod encoder;
+pub(crate) mod heads;
+pub mod manifest;
+
+pub use manifest::{
+    EncoderRef, EntityHead, FORMAT_VERSION, HEADS_FILE, IntentHead, MANIFEST_FILE, Manifest,
+    Pooling, SentimentHead,
+};

@@ -1,0 +1,644 @@
+//! Training task heads on a frozen encoder.
+//!
+//! Encoder features are computed once and cached in memory: the pooled vector of every
+//! record, and the state of the first token of every word for records with entities. Each
+//! head then trains (AdamW, mini-batches, early stopping on dev loss) on the records that
+//! carry its task.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use candle_core::{D, DType, Device, Tensor, Var};
+use candle_nn::{Linear, Optimizer, ParamsAdamW};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use serde::Serialize;
+
+use crate::analyzer::pool;
+use crate::data::Record;
+use crate::entity::{begin_tag, inside_tag};
+use crate::error::{Error, Result};
+use crate::model::encoder::{Encoder, Tokens};
+use crate::model::heads::Head;
+use crate::model::{
+    EncoderRef, EntityHead, FORMAT_VERSION, HEADS_FILE, IntentHead, Manifest, Pooling,
+    SentimentHead,
+};
+use crate::sentiment::SentimentLabel;
+
+/// Training options; `Default` gives the recipe used for the shipped models.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainOptions {
+    /// Name written into the manifest.
+    pub name: String,
+    /// Base encoder directory (`config.json`, `tokenizer.json`, `model.safetensors`).
+    pub encoder_dir: PathBuf,
+    /// Base encoder name written into the manifest.
+    pub encoder_name: String,
+    pub pooling: Pooling,
+    pub max_length: usize,
+    pub seed: u64,
+    pub max_epochs: usize,
+    /// Epochs without dev-loss improvement before stopping.
+    pub patience: usize,
+    pub learning_rate: f64,
+    pub weight_decay: f64,
+    pub batch_size: usize,
+    /// Hidden layer sizes of the intent and sentiment heads (empty = linear).
+    pub hidden: Vec<usize>,
+    /// Hidden layer sizes of the entity head.
+    pub entity_hidden: Vec<usize>,
+    pub oos_label: String,
+    /// Fixed out-of-scope threshold; `None` tunes it on dev when dev has out-of-scope examples.
+    pub oos_threshold: Option<f32>,
+    pub neutral_band: f32,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        Self {
+            name: "model".into(),
+            encoder_dir: PathBuf::from("models/base/all-MiniLM-L6-v2"),
+            encoder_name: "all-MiniLM-L6-v2".into(),
+            pooling: Pooling::MeanNormalized,
+            max_length: 128,
+            seed: 13,
+            max_epochs: 60,
+            patience: 5,
+            learning_rate: 3e-3,
+            weight_decay: 1e-4,
+            batch_size: 64,
+            hidden: Vec::new(),
+            entity_hidden: Vec::new(),
+            oos_label: "oos".into(),
+            oos_threshold: None,
+            neutral_band: 0.0,
+        }
+    }
+}
+
+/// Progress of a training run, for progress bars and logs.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A stage starts with `total` units of work.
+    Stage { name: String, total: u64 },
+    /// `n` units of the current stage are done.
+    Advance(u64),
+    /// One epoch of a head finished.
+    Epoch {
+        head: &'static str,
+        epoch: usize,
+        train_loss: f32,
+        dev_loss: f32,
+        dev_accuracy: f32,
+    },
+}
+
+/// What one head reached on dev.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeadReport {
+    pub head: &'static str,
+    pub train_examples: usize,
+    pub dev_examples: usize,
+    pub best_epoch: usize,
+    pub dev_loss: f32,
+    /// Accuracy on dev (for entities: per-word tag accuracy).
+    pub dev_accuracy: f32,
+}
+
+/// Summary of a training run.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainReport {
+    pub heads: Vec<HeadReport>,
+    pub oos_threshold: Option<f32>,
+}
+
+/// Cached encoder features of one record.
+struct Features {
+    pooled: Vec<f32>,
+    /// First-token states of the words (`words × hidden`), when the record has entities.
+    words: Vec<f32>,
+    tags: Vec<u32>,
+}
+
+/// Trains the heads for the tasks present in `train` and writes a model package to `out`.
+pub fn train(
+    train: &[Record],
+    dev: &[Record],
+    options: &TrainOptions,
+    out: &Path,
+    progress: &mut dyn FnMut(Event),
+) -> Result<TrainReport> {
+    if train.is_empty() {
+        return Err(Error::Config("no training records".into()));
+    }
+    if options.batch_size == 0 || options.max_epochs == 0 {
+        return Err(Error::Config("batch size and epochs must be positive".into()));
+    }
+    let device = Device::Cpu;
+    let encoder = Encoder::load(&options.encoder_dir, &device)?;
+    if options.max_length < encoder.special_len() + 2 || options.max_length > encoder.max_positions() {
+        return Err(Error::Config(format!("max length {} is out of range", options.max_length)));
+    }
+
+    let entity_labels: Vec<String> = train
+        .iter()
+        .flat_map(|r| r.entities.iter().flatten().map(|s| s.label.clone()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let all: Vec<&Record> = train.iter().chain(dev).collect();
+    progress(Event::Stage {
+        name: "encoding".into(),
+        total: all.len() as u64,
+    });
+    let features = extract(&encoder, &all, &entity_labels, options, progress)?;
+    let (train_f, dev_f) = features.split_at(train.len());
+    let hidden = encoder.hidden_size();
+
+    let mut rng = StdRng::seed_from_u64(options.seed);
+    let varmap = candle_nn::VarMap::new();
+    let mut reports = Vec::new();
+    let mut manifest = Manifest {
+        format_version: FORMAT_VERSION,
+        name: options.name.clone(),
+        encoder: EncoderRef {
+            name: options.encoder_name.clone(),
+            sha256: encoder.sha256().to_owned(),
+            path: relative_encoder_path(out, &options.encoder_dir),
+        },
+        pooling: options.pooling,
+        max_length: options.max_length,
+        intent: None,
+        entities: None,
+        sentiment: None,
+    };
+
+    // Intent.
+    let intent_labels: Vec<String> = train
+        .iter()
+        .filter_map(|r| r.intent.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut oos_threshold = None;
+    if intent_labels.len() >= 2 {
+        let pick = |records: &[Record], feats: &[Features]| -> (Vec<f32>, Vec<u32>) {
+            let mut xs = Vec::new();
+            let mut ys = Vec::new();
+            for (r, f) in records.iter().zip(feats) {
+                if let Some(label) = &r.intent
+                    && let Ok(y) = intent_labels.binary_search(label)
+                {
+                    xs.extend_from_slice(&f.pooled);
+                    ys.push(y as u32);
+                }
+            }
+            (xs, ys)
+        };
+        let (train_set, dev_set) = with_dev(pick(train, train_f), pick(dev, dev_f), hidden, &mut rng);
+        let (head, report) = fit(
+            "intent",
+            &varmap,
+            &train_set,
+            &dev_set,
+            hidden,
+            &options.hidden,
+            intent_labels.len(),
+            options,
+            &mut rng,
+            progress,
+        )?;
+        let has_oos_label = intent_labels.contains(&options.oos_label);
+        let threshold = match options.oos_threshold {
+            Some(t) => t,
+            None => tune_threshold(&head, &dev_set, &intent_labels, &options.oos_label, dev, has_oos_label)?,
+        };
+        oos_threshold = Some(threshold);
+        manifest.intent = Some(IntentHead {
+            labels: intent_labels.clone(),
+            hidden: options.hidden.clone(),
+            oos_label: options.oos_label.clone(),
+            oos_threshold: threshold,
+            temperature: 1.0,
+        });
+        reports.push(report);
+    }
+
+    // Entities.
+    if !entity_labels.is_empty() {
+        let pick = |records: &[Record], feats: &[Features]| -> (Vec<f32>, Vec<u32>) {
+            let mut xs = Vec::new();
+            let mut ys = Vec::new();
+            for (r, f) in records.iter().zip(feats) {
+                if r.entities.is_some() {
+                    xs.extend_from_slice(&f.words);
+                    ys.extend_from_slice(&f.tags);
+                }
+            }
+            (xs, ys)
+        };
+        let tags = 1 + 2 * entity_labels.len();
+        let (train_set, dev_set) = with_dev(pick(train, train_f), pick(dev, dev_f), hidden, &mut rng);
+        let (_, report) = fit(
+            "entities",
+            &varmap,
+            &train_set,
+            &dev_set,
+            hidden,
+            &options.entity_hidden,
+            tags,
+            options,
+            &mut rng,
+            progress,
+        )?;
+        manifest.entities = Some(EntityHead {
+            labels: entity_labels.clone(),
+            hidden: options.entity_hidden.clone(),
+        });
+        reports.push(report);
+    }
+
+    // Sentiment.
+    let sentiment_labels: Vec<SentimentLabel> = train
+        .iter()
+        .filter_map(|r| r.sentiment)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if sentiment_labels.len() >= 2 {
+        let pick = |records: &[Record], feats: &[Features]| -> (Vec<f32>, Vec<u32>) {
+            let mut xs = Vec::new();
+            let mut ys = Vec::new();
+            for (r, f) in records.iter().zip(feats) {
+                if let Some(label) = r.sentiment
+                    && let Ok(y) = sentiment_labels.binary_search(&label)
+                {
+                    xs.extend_from_slice(&f.pooled);
+                    ys.push(y as u32);
+                }
+            }
+            (xs, ys)
+        };
+        let (train_set, dev_set) = with_dev(pick(train, train_f), pick(dev, dev_f), hidden, &mut rng);
+        let (_, report) = fit(
+            "sentiment",
+            &varmap,
+            &train_set,
+            &dev_set,
+            hidden,
+            &options.hidden,
+            sentiment_labels.len(),
+            options,
+            &mut rng,
+            progress,
+        )?;
+        manifest.sentiment = Some(SentimentHead {
+            labels: sentiment_labels,
+            hidden: options.hidden.clone(),
+            neutral_band: options.neutral_band,
+        });
+        reports.push(report);
+    }
+
+    if reports.is_empty() {
+        return Err(Error::Config(
+            "the training data carries no task (intent, entities or sentiment)".into(),
+        ));
+    }
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let heads_path = out.join(HEADS_FILE);
+    varmap.save(&heads_path).map_err(|source| Error::Tensors {
+        path: heads_path,
+        source,
+    })?;
+    manifest.write(out)?;
+    Ok(TrainReport {
+        heads: reports,
+        oos_threshold,
+    })
+}
+
+/// The encoder path as the manifest should record it: relative to `out` when possible.
+fn relative_encoder_path(out: &Path, encoder_dir: &Path) -> PathBuf {
+    let (Ok(out), Ok(enc)) = (std::path::absolute(out), std::path::absolute(encoder_dir)) else {
+        return encoder_dir.to_owned();
+    };
+    let common = out
+        .components()
+        .zip(enc.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    if common == 0 {
+        return enc;
+    }
+    let ups = out.components().count() - common;
+    std::iter::repeat_n(std::path::Component::ParentDir.as_os_str(), ups)
+        .chain(enc.components().skip(common).map(|c| c.as_os_str()))
+        .collect()
+}
+
+/// Encodes every record once: pooled vectors and first-token word states with BIO tags.
+fn extract(
+    encoder: &Encoder,
+    records: &[&Record],
+    entity_labels: &[String],
+    options: &TrainOptions,
+    progress: &mut dyn FnMut(Event),
+) -> Result<Vec<Features>> {
+    let texts: Vec<&str> = records.iter().map(|r| r.text.as_str()).collect();
+    let mut tokens = encoder.tokenize(&texts)?;
+    let window = options.max_length - encoder.special_len();
+    for t in &mut tokens {
+        t.ids.truncate(window);
+        t.offsets.truncate(window);
+        t.words.truncate(window);
+    }
+    let mut order: Vec<usize> = (0..records.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(tokens[i].ids.len()));
+    let mut features: Vec<Option<Features>> = (0..records.len()).map(|_| None).collect();
+    let offset = encoder.content_offset();
+    for chunk in order.chunks(64) {
+        let slices: Vec<&[u32]> = chunk.iter().map(|&i| tokens[i].ids.as_slice()).collect();
+        let (hidden, mask) = encoder.forward(&slices)?;
+        let pooled = pool(&hidden, &mask, options.pooling)?.to_vec2::<f32>()?;
+        let (_, len, h) = hidden.dims3()?;
+        let needs_words = chunk.iter().any(|&i| records[i].entities.is_some());
+        let states = if needs_words {
+            hidden.flatten_all()?.to_vec1::<f32>()?
+        } else {
+            Vec::new()
+        };
+        for (row, &i) in chunk.iter().enumerate() {
+            let record = records[i];
+            let mut f = Features {
+                pooled: pooled[row].clone(),
+                words: Vec::new(),
+                tags: Vec::new(),
+            };
+            if let Some(spans) = &record.entities {
+                for (token, tag) in word_tags(&record.text, &tokens[i], spans, entity_labels) {
+                    let base = (row * len + offset + token) * h;
+                    f.words.extend_from_slice(&states[base..base + h]);
+                    f.tags.push(tag);
+                }
+            }
+            features[i] = Some(f);
+        }
+        progress(Event::Advance(chunk.len() as u64));
+    }
+    Ok(features.into_iter().map(|f| f.expect("every record encoded")).collect())
+}
+
+/// The first token of every word with its gold BIO tag (unknown labels become `O`).
+fn word_tags(
+    text: &str,
+    tokens: &Tokens,
+    spans: &[crate::metrics::Span],
+    labels: &[String],
+) -> Vec<(usize, u32)> {
+    // Character offset of every byte offset that starts a token.
+    let mut chars = crate::entity::CharOffsets::new(text);
+    let mut result = Vec::new();
+    let mut last_word = None;
+    let mut prev_span: Option<usize> = None;
+    for (i, (&(start, _), &word)) in tokens.offsets.iter().zip(&tokens.words).enumerate() {
+        if word.is_some() && word == last_word {
+            continue;
+        }
+        last_word = word;
+        let c = chars.char_offset(start);
+        let span = spans.iter().position(|s| s.start <= c && c < s.end);
+        let tag = match span.and_then(|s| labels.binary_search(&spans[s].label).ok().map(|k| (s, k))) {
+            Some((s, k)) if prev_span == Some(s) => inside_tag(k),
+            Some((_, k)) => begin_tag(k),
+            None => 0,
+        };
+        prev_span = span;
+        result.push((i, tag as u32));
+    }
+    result
+}
+
+/// Examples of one head: features `n × dim` and class ids.
+struct Set {
+    xs: Tensor,
+    ys: Tensor,
+    n: usize,
+}
+
+/// Builds train/dev tensors; when dev has no examples, 10% of train (seeded) becomes dev.
+fn with_dev(
+    train: (Vec<f32>, Vec<u32>),
+    dev: (Vec<f32>, Vec<u32>),
+    dim: usize,
+    rng: &mut StdRng,
+) -> (Set, Set) {
+    let to_set = |(xs, ys): (Vec<f32>, Vec<u32>)| {
+        let n = ys.len();
+        Set {
+            xs: Tensor::from_vec(xs, (n, dim), &Device::Cpu).expect("shape"),
+            ys: Tensor::from_vec(ys, n, &Device::Cpu).expect("shape"),
+            n,
+        }
+    };
+    if !dev.1.is_empty() {
+        return (to_set(train), to_set(dev));
+    }
+    let (xs, ys) = train;
+    let mut idx: Vec<usize> = (0..ys.len()).collect();
+    idx.shuffle(rng);
+    let cut = (ys.len() / 10).max(1).min(ys.len().saturating_sub(1));
+    let gather = |ids: &[usize]| {
+        let mut gx = Vec::with_capacity(ids.len() * dim);
+        let mut gy = Vec::with_capacity(ids.len());
+        for &i in ids {
+            gx.extend_from_slice(&xs[i * dim..(i + 1) * dim]);
+            gy.push(ys[i]);
+        }
+        (gx, gy)
+    };
+    (to_set(gather(&idx[cut..])), to_set(gather(&idx[..cut])))
+}
+
+/// Trains one head; its best (lowest dev loss) weights stay in `varmap`.
+#[allow(clippy::too_many_arguments)]
+fn fit(
+    name: &'static str,
+    varmap: &candle_nn::VarMap,
+    train: &Set,
+    dev: &Set,
+    input: usize,
+    hidden: &[usize],
+    classes: usize,
+    options: &TrainOptions,
+    rng: &mut StdRng,
+    progress: &mut dyn FnMut(Event),
+) -> Result<(Head, HeadReport)> {
+    if train.n == 0 {
+        return Err(Error::Config(format!("no training examples for the {name} head")));
+    }
+    let sizes = Head::sizes(input, hidden, classes);
+    let mut vars = Vec::new();
+    let mut layers = Vec::new();
+    for (i, io) in sizes.windows(2).enumerate() {
+        // Glorot-uniform weights from the seeded generator, zero biases.
+        let bound = (6.0 / (io[0] + io[1]) as f32).sqrt();
+        let w: Vec<f32> = (0..io[0] * io[1]).map(|_| rng.random_range(-bound..bound)).collect();
+        let weight = Var::from_tensor(&Tensor::from_vec(w, (io[1], io[0]), &Device::Cpu)?)?;
+        let bias = Var::zeros(io[1], DType::F32, &Device::Cpu)?;
+        layers.push(Linear::new(weight.as_tensor().clone(), Some(bias.as_tensor().clone())));
+        let mut data = varmap.data().lock().expect("varmap lock");
+        data.insert(format!("{name}.{i}.weight"), weight.clone());
+        data.insert(format!("{name}.{i}.bias"), bias.clone());
+        vars.push(weight);
+        vars.push(bias);
+    }
+    let head = Head::new(layers);
+    let mut opt = candle_nn::AdamW::new(
+        vars.clone(),
+        ParamsAdamW {
+            lr: options.learning_rate,
+            weight_decay: options.weight_decay,
+            ..Default::default()
+        },
+    )?;
+    progress(Event::Stage {
+        name: format!("training {name}"),
+        total: options.max_epochs as u64,
+    });
+    let mut best: Option<(f32, usize, f32, Vec<Tensor>)> = None;
+    let mut order: Vec<u32> = (0..train.n as u32).collect();
+    for epoch in 1..=options.max_epochs {
+        order.shuffle(rng);
+        let mut total = 0f32;
+        for batch in order.chunks(options.batch_size) {
+            let idx = Tensor::new(batch, &Device::Cpu)?;
+            let xs = train.xs.index_select(&idx, 0)?;
+            let ys = train.ys.index_select(&idx, 0)?;
+            let loss = candle_nn::loss::cross_entropy(&head.forward(&xs)?, &ys)?;
+            opt.backward_step(&loss)?;
+            total += loss.to_scalar::<f32>()? * batch.len() as f32;
+        }
+        let (dev_loss, dev_accuracy) = evaluate(&head, dev)?;
+        progress(Event::Epoch {
+            head: name,
+            epoch,
+            train_loss: total / train.n as f32,
+            dev_loss,
+            dev_accuracy,
+        });
+        progress(Event::Advance(1));
+        match &best {
+            Some((loss, best_epoch, ..)) if dev_loss >= *loss => {
+                if epoch - best_epoch >= options.patience {
+                    break;
+                }
+            }
+            _ => {
+                let snapshot = vars.iter().map(|v| v.as_tensor().copy()).collect::<candle_core::Result<_>>()?;
+                best = Some((dev_loss, epoch, dev_accuracy, snapshot));
+            }
+        }
+    }
+    let (dev_loss, best_epoch, dev_accuracy, snapshot) = best.expect("at least one epoch");
+    for (var, saved) in vars.iter().zip(&snapshot) {
+        var.set(saved)?;
+    }
+    Ok((
+        head,
+        HeadReport {
+            head: name,
+            train_examples: train.n,
+            dev_examples: dev.n,
+            best_epoch,
+            dev_loss,
+            dev_accuracy,
+        },
+    ))
+}
+
+/// Mean cross-entropy and accuracy of a head on a set.
+fn evaluate(head: &Head, set: &Set) -> Result<(f32, f32)> {
+    if set.n == 0 {
+        return Ok((0.0, 0.0));
+    }
+    let logits = head.forward(&set.xs)?;
+    let loss = candle_nn::loss::cross_entropy(&logits, &set.ys)?.to_scalar::<f32>()?;
+    let predicted = logits.argmax(D::Minus1)?;
+    let correct = predicted
+        .eq(&set.ys)?
+        .to_dtype(DType::F32)?
+        .sum_all()?
+        .to_scalar::<f32>()?;
+    Ok((loss, correct / set.n as f32))
+}
+
+/// The out-of-scope threshold that maximises dev accuracy (out-of-scope counted as a class).
+///
+/// Without out-of-scope examples in dev there is nothing to tune on: the threshold is 0.
+fn tune_threshold(
+    head: &Head,
+    dev: &Set,
+    labels: &[String],
+    oos_label: &str,
+    dev_records: &[Record],
+    has_oos_label: bool,
+) -> Result<f32> {
+    let dev_has_oos = dev_records
+        .iter()
+        .any(|r| r.intent.as_deref() == Some(oos_label));
+    if !dev_has_oos || dev.n == 0 {
+        return Ok(0.0);
+    }
+    let probs = candle_nn::ops::softmax(&head.forward(&dev.xs)?, D::Minus1)?.to_vec2::<f32>()?;
+    let gold = dev.ys.to_vec1::<u32>()?;
+    let oos = labels.iter().position(|l| l == oos_label);
+    let scored: Vec<(f32, usize, bool)> = probs
+        .iter()
+        .zip(&gold)
+        .map(|(p, &g)| {
+            let (best, conf) = p
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .map(|(i, &c)| (i, c))
+                .expect("non-empty");
+            let gold_oos = Some(g as usize) == oos;
+            let correct_in_scope = !gold_oos && best == g as usize && Some(best) != oos;
+            let _ = has_oos_label;
+            (conf, usize::from(correct_in_scope) + 2 * usize::from(gold_oos && Some(best) == oos), gold_oos)
+        })
+        .collect();
+    // Accuracy at threshold t: in-scope correct with conf >= t, plus gold oos predicted oos
+    // (by label) or with conf < t.
+    let mut best = (0usize, 0.0f32);
+    for step in 0..100 {
+        let t = step as f32 / 100.0;
+        let correct = scored
+            .iter()
+            .filter(|&&(conf, kind, gold_oos)| {
+                if gold_oos {
+                    kind == 2 || conf < t
+                } else {
+                    kind == 1 && conf >= t
+                }
+            })
+            .count();
+        if correct > best.0 {
+            best = (correct, t);
+        }
+    }
+    Ok(best.1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths() {
+        let p = relative_encoder_path(Path::new("/a/models/x"), Path::new("/a/models/base/enc"));
+        assert_eq!(p, PathBuf::from("../base/enc"));
+    }
+}
