@@ -306,6 +306,34 @@ impl Analyzer {
         }
     }
 
+    /// Sentence embeddings (the model's pooling over the first window of each text).
+    pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        let run = || {
+            let tokens = self.encoder.tokenize(texts)?;
+            let windows: Vec<Window> = tokens
+                .iter()
+                .enumerate()
+                .map(|(text, t)| Window {
+                    text,
+                    start: 0,
+                    len: t.ids.len().min(self.window_len()),
+                })
+                .collect();
+            let mut out = vec![Vec::new(); texts.len()];
+            self.encode_windows(&tokens, &windows, |chunk, encoded| {
+                for (row, vector) in chunk.iter().zip(encoded.pooled.to_vec2::<f32>()?) {
+                    out[*row] = vector;
+                }
+                Ok(())
+            })?;
+            Ok(out)
+        };
+        match &self.pool {
+            Some(pool) => pool.install(run),
+            None => run(),
+        }
+    }
+
     fn run(&self, texts: &[&str]) -> Result<Vec<Analysis>> {
         let live: Vec<usize> = (0..texts.len())
             .filter(|&i| !texts[i].trim().is_empty())

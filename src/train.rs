@@ -63,7 +63,7 @@ impl Default for TrainOptions {
             pooling: Pooling::MeanNormalized,
             max_length: 128,
             seed: 13,
-            max_epochs: 60,
+            max_epochs: 100,
             patience: 5,
             learning_rate: 3e-3,
             weight_decay: 1e-4,
@@ -209,10 +209,9 @@ pub fn train(
             &mut rng,
             progress,
         )?;
-        let has_oos_label = intent_labels.contains(&options.oos_label);
         let threshold = match options.oos_threshold {
             Some(t) => t,
-            None => tune_threshold(&head, &dev_set, &intent_labels, &options.oos_label, dev, has_oos_label)?,
+            None => tune_threshold(&head, &dev_set, &intent_labels, &options.oos_label)?,
         };
         oos_threshold = Some(threshold);
         manifest.intent = Some(IntentHead {
@@ -574,27 +573,20 @@ fn evaluate(head: &Head, set: &Set) -> Result<(f32, f32)> {
     Ok((loss, correct / set.n as f32))
 }
 
-/// The out-of-scope threshold that maximises dev accuracy (out-of-scope counted as a class).
-///
-/// Without out-of-scope examples in dev there is nothing to tune on: the threshold is 0.
-fn tune_threshold(
-    head: &Head,
-    dev: &Set,
-    labels: &[String],
-    oos_label: &str,
-    dev_records: &[Record],
-    has_oos_label: bool,
-) -> Result<f32> {
-    let dev_has_oos = dev_records
-        .iter()
-        .any(|r| r.intent.as_deref() == Some(oos_label));
-    if !dev_has_oos || dev.n == 0 {
+/// The out-of-scope threshold that maximises dev accuracy, out of scope counted as a class:
+/// a gold out-of-scope example is right when the head predicts the out-of-scope label or its
+/// confidence is below the threshold; an in-scope one when the label is right and the
+/// confidence reaches the threshold. Without out-of-scope examples in dev the threshold is 0.
+fn tune_threshold(head: &Head, dev: &Set, labels: &[String], oos_label: &str) -> Result<f32> {
+    let oos = labels.iter().position(|l| l == oos_label);
+    let gold = dev.ys.to_vec1::<u32>()?;
+    let dev_has_oos = oos.is_some_and(|o| gold.contains(&(o as u32)));
+    if !dev_has_oos {
         return Ok(0.0);
     }
     let probs = candle_nn::ops::softmax(&head.forward(&dev.xs)?, D::Minus1)?.to_vec2::<f32>()?;
-    let gold = dev.ys.to_vec1::<u32>()?;
-    let oos = labels.iter().position(|l| l == oos_label);
-    let scored: Vec<(f32, usize, bool)> = probs
+    // (confidence, gold is oos, prediction right by label alone)
+    let scored: Vec<(f32, bool, bool)> = probs
         .iter()
         .zip(&gold)
         .map(|(p, &g)| {
@@ -602,29 +594,23 @@ fn tune_threshold(
                 .iter()
                 .enumerate()
                 .max_by(|a, b| a.1.total_cmp(b.1))
-                .map(|(i, &c)| (i, c))
-                .expect("non-empty");
+                .map_or((0, 0.0), |(i, &c)| (i, c));
             let gold_oos = Some(g as usize) == oos;
-            let correct_in_scope = !gold_oos && best == g as usize && Some(best) != oos;
-            let _ = has_oos_label;
-            (conf, usize::from(correct_in_scope) + 2 * usize::from(gold_oos && Some(best) == oos), gold_oos)
+            (conf, gold_oos, best == g as usize)
         })
         .collect();
-    // Accuracy at threshold t: in-scope correct with conf >= t, plus gold oos predicted oos
-    // (by label) or with conf < t.
-    let mut best = (0usize, 0.0f32);
-    for step in 0..100 {
-        let t = step as f32 / 100.0;
-        let correct = scored
+    let correct_at = |t: f32| {
+        scored
             .iter()
-            .filter(|&&(conf, kind, gold_oos)| {
-                if gold_oos {
-                    kind == 2 || conf < t
-                } else {
-                    kind == 1 && conf >= t
-                }
+            .filter(|&&(conf, gold_oos, right)| {
+                if gold_oos { right || conf < t } else { right && conf >= t }
             })
-            .count();
+            .count()
+    };
+    let mut best = (correct_at(0.0), 0.0);
+    for step in 1..100 {
+        let t = step as f32 / 100.0;
+        let correct = correct_at(t);
         if correct > best.0 {
             best = (correct, t);
         }

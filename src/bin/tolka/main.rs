@@ -124,7 +124,7 @@ struct TrainArgs {
     name: Option<String>,
     #[arg(long, default_value_t = 13)]
     seed: u64,
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 100)]
     epochs: usize,
     #[arg(long, default_value_t = 5)]
     patience: usize,

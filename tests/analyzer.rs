@@ -1,0 +1,211 @@
+use tolka::{Analyzer, Device, Error, SentimentLabel};
+
+use crate::{analyzer, char_slice, model_dir};
+
+#[test]
+fn analyzer_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Analyzer>();
+}
+
+#[test]
+fn padded_batch_equals_one_at_a_time() {
+    let texts = [
+        "hi",
+        "where is my order 113542617735902? it was due last week and nobody answers my emails",
+        "I want a refund of 160 dollars",
+        "can you tell me a joke",
+        "how do I change the shipping address to Boston for order 00004587345",
+    ];
+    let a = analyzer();
+    let batch = a.embed(&texts).unwrap();
+    let analyses = a.analyze_batch(&texts).unwrap();
+    for (i, text) in texts.iter().enumerate() {
+        let single = a.embed(&[text]).unwrap().remove(0);
+        let max_diff = single
+            .iter()
+            .zip(&batch[i])
+            .map(|(x, y)| (x - y).abs())
+            .fold(0f32, f32::max);
+        assert!(max_diff < 1e-4, "{text}: embedding differs by {max_diff}");
+
+        let alone = a.analyze(text).unwrap();
+        let (x, y) = (alone.intent.unwrap(), analyses[i].intent.clone().unwrap());
+        assert_eq!(x.label, y.label);
+        for ((lx, px), (ly, py)) in x.top.iter().zip(&y.top) {
+            assert_eq!(lx, ly);
+            assert!((px - py).abs() < 1e-4, "{text}: {px} vs {py}");
+        }
+        let (sx, sy) = (alone.sentiment.unwrap(), analyses[i].sentiment.clone().unwrap());
+        assert!((sx.score - sy.score).abs() < 1e-4);
+        let (ex, ey) = (alone.entities.unwrap(), analyses[i].entities.clone().unwrap());
+        assert_eq!(ex.len(), ey.len());
+        for (e1, e2) in ex.iter().zip(&ey) {
+            assert_eq!((e1.start, e1.end, &e1.label), (e2.start, e2.end, &e2.label));
+            assert!((e1.confidence - e2.confidence).abs() < 1e-4);
+        }
+    }
+}
+
+#[test]
+fn embeddings_are_unit_length_and_meaningful() {
+    let v = analyzer()
+        .embed(&["where is my package", "track my parcel", "tell me a joke"])
+        .unwrap();
+    let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
+    for e in &v {
+        assert_eq!(e.len(), 384);
+        assert!((dot(e, e) - 1.0).abs() < 1e-4);
+    }
+    assert!(dot(&v[0], &v[1]) > dot(&v[0], &v[2]) + 0.2);
+}
+
+#[test]
+fn recognises_commerce_requests() {
+    let cases = [
+        ("I want to track my order 113542617735902", "track_order", Some(("order_id", "113542617735902"))),
+        ("how can I get a refund of 160 dollars?", "get_refund", None),
+        ("I need to talk to a human agent now", "contact_human_agent", None),
+    ];
+    for (text, intent, entity) in cases {
+        let a = analyzer().analyze(text).unwrap();
+        let i = a.intent.unwrap();
+        assert_eq!(i.label, intent, "{text}: {i:?}");
+        assert!(!i.out_of_scope);
+        if let Some((label, surface)) = entity {
+            let entities = a.entities.unwrap();
+            assert!(
+                entities.iter().any(|e| e.label == label && e.text == surface),
+                "{text}: {entities:?}"
+            );
+        }
+    }
+    let joke = analyzer().analyze("what's the weather like in Paris tomorrow?").unwrap();
+    assert!(joke.intent.unwrap().out_of_scope);
+    let angry = analyzer()
+        .analyze("this is the worst service ever, I am furious and disappointed")
+        .unwrap();
+    assert_eq!(angry.sentiment.unwrap().label, SentimentLabel::Negative);
+}
+
+#[test]
+fn entity_offsets_are_character_offsets() {
+    let texts = [
+        "Hej 😀 där! I want to track order 113542617735902 åäö please",
+        "ÅÄÖ 🚚🚚 cancel purchase 00004587345 — tack",
+        "can I get the invoice 2353422 for John Smith ✨",
+    ];
+    let mut found = 0;
+    for (text, analysis) in texts.iter().zip(analyzer().analyze_batch(&texts).unwrap()) {
+        for e in analysis.entities.unwrap() {
+            assert!(e.start < e.end && e.end <= text.chars().count());
+            assert_eq!(char_slice(text, e.start, e.end), e.text, "{text}");
+            found += 1;
+        }
+    }
+    assert!(found >= 2, "the order numbers should be found");
+    let a = analyzer().analyze(texts[0]).unwrap();
+    let order = a.entities.unwrap().into_iter().find(|e| e.label == "order_id").unwrap();
+    assert_eq!((order.start, order.end), (34, 49));
+}
+
+#[test]
+fn empty_and_whitespace_texts_are_out_of_scope_and_neutral() {
+    for text in ["", "   ", "\n\t "] {
+        let a = analyzer().analyze(text).unwrap();
+        let intent = a.intent.unwrap();
+        assert!(intent.out_of_scope, "{text:?}");
+        assert_eq!(intent.label, "oos");
+        assert!(a.entities.unwrap().is_empty());
+        let s = a.sentiment.unwrap();
+        assert_eq!((s.label, s.score), (SentimentLabel::Neutral, 0.0));
+    }
+}
+
+#[test]
+fn long_texts_find_entities_beyond_the_max_length() {
+    let filler = "I have been waiting for a very long time and nothing happens at all. ".repeat(40);
+    let text = format!("{filler}Please track my order 113542617735902 now");
+    let a = analyzer().analyze(&text).unwrap();
+    assert!(a.intent.is_some() && a.sentiment.is_some());
+    let entities = a.entities.unwrap();
+    let order = entities
+        .iter()
+        .find(|e| e.text == "113542617735902")
+        .unwrap_or_else(|| panic!("order id not found in {entities:?}"));
+    assert_eq!(char_slice(&text, order.start, order.end), order.text);
+    assert_eq!(order.start, filler.chars().count() + "Please track my order ".len());
+}
+
+#[test]
+fn hostile_inputs_do_not_panic() {
+    let word: String = "ε".repeat(200);
+    let huge = format!("{word} ").repeat(1_000_000 / 401);
+    assert!(huge.len() >= 990_000);
+    let texts = [
+        "\u{0}\u{1}\u{7}\u{1b}[31m control \u{200b}\u{feff}",
+        "🛒🛍️💳📦👍🏽👨‍👩‍👧",
+        "Mixed: русский 中文 العربية עברית हिन्दी 日本語 order 12345",
+        "\u{0301}\u{0301} combining marks",
+        huge.as_str(),
+        "a",
+    ];
+    let analyses = analyzer().analyze_batch(&texts).unwrap();
+    assert_eq!(analyses.len(), texts.len());
+    for (text, a) in texts.iter().zip(&analyses) {
+        for e in a.entities.as_ref().unwrap() {
+            assert_eq!(char_slice(text, e.start, e.end), e.text);
+        }
+        let s = a.sentiment.as_ref().unwrap();
+        assert!((-1.0..=1.0).contains(&s.score));
+    }
+}
+
+#[test]
+fn builder_rejects_bad_options() {
+    for size in [0, 1_000_000_000] {
+        let err = Analyzer::builder(model_dir()).batch_size(size).build().err().unwrap();
+        assert!(matches!(err, Error::Config(_)), "{err}");
+    }
+    let err = Analyzer::builder(model_dir()).max_length(100_000).build().err().unwrap();
+    assert!(matches!(err, Error::Config(_)), "{err}");
+    let err = Analyzer::builder(model_dir()).threads(0).build().err().unwrap();
+    assert!(matches!(err, Error::Config(_)), "{err}");
+    assert!("gpu".parse::<Device>().is_err());
+    assert_eq!("cuda:1".parse::<Device>().unwrap(), Device::Cuda(1));
+}
+
+#[cfg(not(feature = "cuda"))]
+#[test]
+fn cuda_without_the_feature_is_a_clear_error() {
+    let err = Analyzer::builder(model_dir()).device(Device::Cuda(0)).build().err().unwrap();
+    assert!(matches!(err, Error::Cuda(_)));
+    assert!(err.to_string().contains("--features cuda"), "{err}");
+}
+
+#[test]
+fn builder_options_keep_results() {
+    let tuned = Analyzer::builder(model_dir())
+        .batch_size(2)
+        .threads(1)
+        .max_length(16)
+        .build()
+        .unwrap();
+    let text = "where is my order 113542617735902, it is very late and I am waiting for it";
+    let a = tuned.analyze(text).unwrap();
+    // The entity is found through the windows even with 14-token windows.
+    assert!(a.entities.unwrap().iter().any(|e| e.text == "113542617735902"));
+}
+
+#[test]
+fn default_model_reaches_its_dev_accuracy() {
+    let records =
+        tolka::data::read_jsonl(crate::data_dir().join("bitext-customer-support/dev.jsonl"))
+            .unwrap();
+    let report = tolka::eval::evaluate(analyzer(), &records, 256, &mut |_| {}).unwrap();
+    let intent = report.intent.unwrap();
+    assert!(intent.accuracy >= 0.97, "intent accuracy {}", intent.accuracy);
+    let entities = report.entities.unwrap();
+    assert!(entities.f1 >= 0.9, "entity F1 {}", entities.f1);
+    assert_eq!(report.count, 450);
+}

@@ -1,0 +1,131 @@
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+use crate::{data_dir, model_dir};
+
+fn tolka(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tolka"))
+        .args(args)
+        .env("TOLKA_MODEL", model_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    pipe.write_all(stdin.unwrap_or_default()).unwrap();
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+fn lines(output: &Output) -> Vec<Value> {
+    String::from_utf8(output.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn tags_the_sample_transcript() {
+    let path = data_dir().join("examples/transcript.jsonl");
+    let out = tolka(&["tag", path.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let input = std::fs::read_to_string(&path).unwrap();
+    let records = lines(&out);
+    assert_eq!(records.len(), input.lines().count());
+    for (line, record) in input.lines().zip(&records) {
+        let original: Value = serde_json::from_str(line).unwrap();
+        // Every input key survives, in order, and an analysis is added.
+        for (k, v) in original.as_object().unwrap() {
+            assert_eq!(&record[k], v);
+        }
+        let analysis = &record["analysis"];
+        assert!(analysis["intent"]["label"].is_string());
+        assert!(analysis["sentiment"]["score"].is_number());
+        assert!(analysis["entities"].is_array());
+    }
+}
+
+#[test]
+fn every_line_yields_one_output_line() {
+    let mut input = Vec::new();
+    input.extend_from_slice(b"{\"text\": \"where is my order 113542617735902\", \"id\": 1}\n");
+    input.extend_from_slice(b"{\"text\": \"broken json\n");
+    input.extend_from_slice(b"{\"id\": 3}\n");
+    input.extend_from_slice(b"{\"text\": \"invalid \xff\xfe utf-8\"}\n");
+    input.extend_from_slice(b"[1, 2]\n");
+    input.extend_from_slice(b"{\"text\": 5}\n");
+    input.extend_from_slice(b"{\"text\": \"\"}\n");
+    input.extend_from_slice(b"{\"text\": \"thanks, bye\"}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chat.jsonl");
+    std::fs::write(&path, &input).unwrap();
+    let p = path.to_str().unwrap();
+
+    let out = tolka(&["tag", p], None);
+    assert_eq!(out.status.code(), Some(1), "malformed lines make the exit code non-zero");
+    let records = lines(&out);
+    assert_eq!(records.len(), 8);
+    let errors: Vec<u64> = records
+        .iter()
+        .filter(|r| r.get("error").is_some())
+        .map(|r| {
+            assert_eq!(r["file"], p);
+            r["line"].as_u64().unwrap()
+        })
+        .collect();
+    assert_eq!(errors, vec![2, 3, 4, 5, 6]);
+    assert_eq!(records[0]["id"], 1);
+    assert_eq!(records[0]["analysis"]["intent"]["label"], "track_order");
+    assert_eq!(records[6]["analysis"]["intent"]["out_of_scope"], true);
+    assert!(records[7]["analysis"].is_object());
+
+    // --strict stops at the first malformed line, after writing the lines before it.
+    let out = tolka(&["tag", "--strict", p], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(lines(&out).len(), 1);
+    assert!(String::from_utf8_lossy(&out.stderr).contains(":2:"));
+}
+
+#[test]
+fn plain_text_from_stdin_and_csv() {
+    let out = tolka(&["tag"], Some("hello\n\nI want a refund\n".as_bytes()));
+    assert!(out.status.success());
+    let records = lines(&out);
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[2]["line"], 3);
+    assert_eq!(records[2]["text"], "I want a refund");
+
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("chat.csv");
+    std::fs::write(&csv, "id,message\n1,\"where is my order, please?\"\n2,\"bad \xff\"\n3,thanks\n".as_bytes()).unwrap();
+    let out = tolka(&["tag", "--column", "message", csv.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    let records = lines(&out);
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[0]["message"], "where is my order, please?");
+    assert!(records[0]["analysis"].is_object());
+    assert_eq!(records[1]["line"], 3);
+    assert_eq!(records[2]["id"], "3");
+
+    let out = tolka(&["tag", "--column", "nope", csv.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no column `nope`"));
+}
+
+#[test]
+fn eval_prints_the_documented_json() {
+    let data = data_dir().join("clinc150-oos/dev.jsonl");
+    let out = tolka(&["eval", "--data", data.to_str().unwrap(), "--json"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["count"], 3100);
+    for key in ["accuracy", "macro_f1", "oos_recall", "oos_precision"] {
+        let v = report["intent"][key].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&v), "{key} = {v}");
+    }
+    assert!(report.get("entities").is_none(), "CLINC150 has no entity annotation");
+}

@@ -1,0 +1,115 @@
+use std::path::{Path, PathBuf};
+
+use tolka::{Analyzer, Error};
+
+use crate::model_dir;
+
+fn encoder_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/base/all-MiniLM-L6-v2")
+}
+
+/// A copy of the default model in a temp dir, with `edit` applied to its manifest JSON.
+fn copy_model(edit: impl FnOnce(&mut serde_json::Value)) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["tolka.json", "heads.safetensors"] {
+        std::fs::copy(model_dir().join(file), dir.path().join(file)).unwrap();
+    }
+    let path = dir.path().join("tolka.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut manifest);
+    std::fs::write(&path, serde_json::to_string_pretty(&manifest).unwrap()).unwrap();
+    dir
+}
+
+fn load(dir: &Path) -> Error {
+    Analyzer::builder(dir)
+        .encoder_dir(encoder_dir())
+        .build()
+        .err()
+        .expect("loading must fail")
+}
+
+#[test]
+fn a_faithful_copy_loads() {
+    let dir = copy_model(|_| {});
+    Analyzer::builder(dir.path()).encoder_dir(encoder_dir()).build().unwrap();
+}
+
+#[test]
+fn unsupported_format_version() {
+    let dir = copy_model(|m| m["format_version"] = 99.into());
+    let err = load(dir.path());
+    assert!(matches!(err, Error::FormatVersion { found: 99, .. }), "{err}");
+    assert!(err.to_string().contains("tolka.json"));
+}
+
+#[test]
+fn another_base_encoder() {
+    let dir = copy_model(|m| m["encoder"]["sha256"] = "00".repeat(32).into());
+    let err = load(dir.path());
+    assert!(matches!(err, Error::EncoderMismatch { .. }), "{err}");
+}
+
+#[test]
+fn label_count_does_not_match_the_head() {
+    let dir = copy_model(|m| {
+        m["intent"]["labels"].as_array_mut().unwrap().push("extra_intent".into())
+    });
+    let err = load(dir.path());
+    match &err {
+        Error::HeadShape { head, path, .. } => {
+            assert_eq!(head, "intent.0.weight");
+            assert!(path.ends_with("heads.safetensors"));
+        }
+        other => panic!("expected HeadShape, got {other}"),
+    }
+    let dir = copy_model(|m| m["entities"]["labels"].as_array_mut().unwrap().truncate(1));
+    assert!(matches!(load(dir.path()), Error::HeadShape { .. }));
+}
+
+#[test]
+fn corrupt_or_missing_files() {
+    let dir = copy_model(|_| {});
+    std::fs::write(dir.path().join("heads.safetensors"), b"not a safetensors file").unwrap();
+    assert!(matches!(load(dir.path()), Error::Tensors { .. }));
+
+    std::fs::remove_file(dir.path().join("heads.safetensors")).unwrap();
+    assert!(matches!(load(dir.path()), Error::MissingFile { .. }));
+
+    std::fs::write(dir.path().join("tolka.json"), b"{ not json").unwrap();
+    assert!(matches!(load(dir.path()), Error::Json { .. }));
+
+    std::fs::remove_file(dir.path().join("tolka.json")).unwrap();
+    assert!(matches!(load(dir.path()), Error::MissingFile { .. }));
+
+    let dir = copy_model(|m| m["intent"]["labels"] = serde_json::json!(["only_one"]));
+    assert!(matches!(load(dir.path()), Error::Manifest { .. }));
+}
+
+#[test]
+fn missing_or_broken_encoder() {
+    let dir = copy_model(|_| {});
+    let empty = tempfile::tempdir().unwrap();
+    let err = Analyzer::builder(dir.path())
+        .encoder_dir(empty.path())
+        .build()
+        .err()
+        .unwrap();
+    assert!(matches!(err, Error::MissingFile { .. }), "{err}");
+    assert!(err.to_string().contains("fetch-encoder.sh"));
+
+    // A truncated model.safetensors: typed error, no panic.
+    let broken = tempfile::tempdir().unwrap();
+    for file in ["config.json", "tokenizer.json"] {
+        std::fs::copy(encoder_dir().join(file), broken.path().join(file)).unwrap();
+    }
+    let weights = std::fs::read(encoder_dir().join("model.safetensors")).unwrap();
+    std::fs::write(broken.path().join("model.safetensors"), &weights[..weights.len() / 2]).unwrap();
+    let err = Analyzer::builder(dir.path())
+        .encoder_dir(broken.path())
+        .build()
+        .err()
+        .unwrap();
+    assert!(matches!(err, Error::Tensors { .. }), "{err}");
+}
