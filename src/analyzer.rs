@@ -345,11 +345,13 @@ impl Analyzer {
         outputs.resize_with(windows.len(), Default::default);
         let tag_count = self.manifest.entities.as_ref().map(|h| h.tags().len());
         self.encode_windows(&tokens, &windows, |chunk, encoded| {
-            let intent = self.pooled_probs(&self.heads.intent, &encoded.pooled, self.temperature())?;
+            let intent =
+                self.pooled_probs(&self.heads.intent, &encoded.pooled, self.temperature())?;
             let sentiment = self.pooled_probs(&self.heads.sentiment, &encoded.pooled, 1.0)?;
             let tags = match (&self.heads.entities, tag_count) {
                 (Some(head), Some(n)) => {
-                    let logp = candle_nn::ops::log_softmax(&head.forward(&encoded.hidden)?, D::Minus1)?;
+                    let logp =
+                        candle_nn::ops::log_softmax(&head.forward(&encoded.hidden)?, D::Minus1)?;
                     let len = logp.dim(1)?;
                     Some((logp.flatten_all()?.to_vec1::<f32>()?, len, n))
                 }
@@ -395,17 +397,28 @@ impl Analyzer {
         self.manifest.intent.as_ref().map_or(1.0, |h| h.temperature)
     }
 
-    fn pooled_probs(&self, head: &Option<Head>, pooled: &Tensor, temperature: f32) -> Result<Option<Vec<Vec<f32>>>> {
+    fn pooled_probs(
+        &self,
+        head: &Option<Head>,
+        pooled: &Tensor,
+        temperature: f32,
+    ) -> Result<Option<Vec<Vec<f32>>>> {
         let Some(head) = head else { return Ok(None) };
         let logits = (head.forward(pooled)? / f64::from(temperature))?;
-        Ok(Some(candle_nn::ops::softmax(&logits, D::Minus1)?.to_vec2::<f32>()?))
+        Ok(Some(
+            candle_nn::ops::softmax(&logits, D::Minus1)?.to_vec2::<f32>()?,
+        ))
     }
 
     fn empty_analysis(&self) -> Analysis {
         Analysis {
             intent: self.manifest.intent.as_ref().map(Intent::empty),
             entities: self.manifest.entities.as_ref().map(|_| Vec::new()),
-            sentiment: self.manifest.sentiment.as_ref().map(|_| Sentiment::neutral()),
+            sentiment: self
+                .manifest
+                .sentiment
+                .as_ref()
+                .map(|_| Sentiment::neutral()),
         }
     }
 
@@ -543,14 +556,22 @@ fn words<'a>(tokens: &Tokens, log_probs: impl Fn(usize) -> &'a [f32]) -> Vec<Wor
 }
 
 /// Pools hidden states `[b, len, h]` with the mask `[b, len]` into `[b, h]`.
-pub(crate) fn pool(hidden: &Tensor, mask: &Tensor, pooling: Pooling) -> candle_core::Result<Tensor> {
+pub(crate) fn pool(
+    hidden: &Tensor,
+    mask: &Tensor,
+    pooling: Pooling,
+) -> candle_core::Result<Tensor> {
     match pooling {
         Pooling::Cls => hidden.i((.., 0, ..)),
         Pooling::Mean | Pooling::MeanNormalized => {
             let summed = hidden.broadcast_mul(&mask.unsqueeze(2)?)?.sum(1)?;
             let mean = summed.broadcast_div(&mask.sum_keepdim(1)?)?;
             if pooling == Pooling::MeanNormalized {
-                let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::INFINITY)?;
+                let norm = mean
+                    .sqr()?
+                    .sum_keepdim(1)?
+                    .sqrt()?
+                    .clamp(1e-12, f64::INFINITY)?;
                 mean.broadcast_div(&norm)
             } else {
                 Ok(mean)

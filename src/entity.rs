@@ -49,7 +49,7 @@ fn allowed(prev: Option<usize>, cur: usize) -> bool {
         return true; // O and B-x may follow anything
     }
     // I-x needs B-x or I-x of the same type just before.
-    matches!(prev, Some(p) if p != 0 && (p + 1) / 2 == cur / 2)
+    matches!(prev, Some(p) if p != 0 && (p - 1) / 2 == (cur - 1) / 2)
 }
 
 /// Most probable tag sequence that is valid BIO (Viterbi with hard constraints).
@@ -215,13 +215,41 @@ mod tests {
         let b = lp(&[0.1, 0.8, 0.1]);
         let i = lp(&[0.1, 0.1, 0.8]);
         let words = [
-            Word { start: 0, end: 4, log_probs: &o },
-            Word { start: 5, end: 6, log_probs: &o },
-            Word { start: 7, end: 9, log_probs: &o },
-            Word { start: 10, end: 14, log_probs: &b },
-            Word { start: 14, end: 15, log_probs: &i },
-            Word { start: 15, end: 22, log_probs: &i },
-            Word { start: 23, end: 25, log_probs: &o },
+            Word {
+                start: 0,
+                end: 4,
+                log_probs: &o,
+            },
+            Word {
+                start: 5,
+                end: 6,
+                log_probs: &o,
+            },
+            Word {
+                start: 7,
+                end: 9,
+                log_probs: &o,
+            },
+            Word {
+                start: 10,
+                end: 14,
+                log_probs: &b,
+            },
+            Word {
+                start: 14,
+                end: 15,
+                log_probs: &i,
+            },
+            Word {
+                start: 15,
+                end: 22,
+                log_probs: &i,
+            },
+            Word {
+                start: 23,
+                end: 25,
+                log_probs: &o,
+            },
         ];
         let entities = decode(text, &words, &["product".into()]);
         assert_eq!(entities.len(), 1);

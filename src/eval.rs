@@ -117,8 +117,7 @@ pub fn evaluate(
         if docs.is_empty() {
             return None;
         }
-        let report =
-            metrics::span_report(docs.iter().map(|(g, p)| (g.as_slice(), p.as_slice())));
+        let report = metrics::span_report(docs.iter().map(|(g, p)| (g.as_slice(), p.as_slice())));
         Some(EntityScores {
             precision: report.precision,
             recall: report.recall,
@@ -133,7 +132,9 @@ pub fn evaluate(
         let pairs: Vec<(&str, &str)> = records
             .iter()
             .zip(&analyses)
-            .filter_map(|(r, a)| Some((r.sentiment?.as_str(), a.sentiment.as_ref()?.label.as_str())))
+            .filter_map(|(r, a)| {
+                Some((r.sentiment?.as_str(), a.sentiment.as_ref()?.label.as_str()))
+            })
             .collect();
         if pairs.is_empty() {
             return None;

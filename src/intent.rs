@@ -38,8 +38,7 @@ impl Intent {
         ranked.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
         let best = ranked[0];
         let confidence = probs[best];
-        let out_of_scope =
-            head.labels[best] == head.oos_label || confidence < head.oos_threshold;
+        let out_of_scope = head.labels[best] == head.oos_label || confidence < head.oos_threshold;
         Self {
             label: if out_of_scope {
                 head.oos_label.clone()

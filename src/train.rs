@@ -133,12 +133,19 @@ pub fn train(
         return Err(Error::Config("no training records".into()));
     }
     if options.batch_size == 0 || options.max_epochs == 0 {
-        return Err(Error::Config("batch size and epochs must be positive".into()));
+        return Err(Error::Config(
+            "batch size and epochs must be positive".into(),
+        ));
     }
     let device = Device::Cpu;
     let encoder = Encoder::load(&options.encoder_dir, &device)?;
-    if options.max_length < encoder.special_len() + 2 || options.max_length > encoder.max_positions() {
-        return Err(Error::Config(format!("max length {} is out of range", options.max_length)));
+    if options.max_length < encoder.special_len() + 2
+        || options.max_length > encoder.max_positions()
+    {
+        return Err(Error::Config(format!(
+            "max length {} is out of range",
+            options.max_length
+        )));
     }
 
     let entity_labels: Vec<String> = train
@@ -196,7 +203,8 @@ pub fn train(
             }
             (xs, ys)
         };
-        let (train_set, dev_set) = with_dev(pick(train, train_f), pick(dev, dev_f), hidden, &mut rng);
+        let (train_set, dev_set) =
+            with_dev(pick(train, train_f), pick(dev, dev_f), hidden, &mut rng);
         let (head, report) = fit(
             "intent",
             &varmap,
@@ -238,7 +246,8 @@ pub fn train(
             (xs, ys)
         };
         let tags = 1 + 2 * entity_labels.len();
-        let (train_set, dev_set) = with_dev(pick(train, train_f), pick(dev, dev_f), hidden, &mut rng);
+        let (train_set, dev_set) =
+            with_dev(pick(train, train_f), pick(dev, dev_f), hidden, &mut rng);
         let (_, report) = fit(
             "entities",
             &varmap,
@@ -279,7 +288,8 @@ pub fn train(
             }
             (xs, ys)
         };
-        let (train_set, dev_set) = with_dev(pick(train, train_f), pick(dev, dev_f), hidden, &mut rng);
+        let (train_set, dev_set) =
+            with_dev(pick(train, train_f), pick(dev, dev_f), hidden, &mut rng);
         let (_, report) = fit(
             "sentiment",
             &varmap,
@@ -386,7 +396,10 @@ fn extract(
         }
         progress(Event::Advance(chunk.len() as u64));
     }
-    Ok(features.into_iter().map(|f| f.expect("every record encoded")).collect())
+    Ok(features
+        .into_iter()
+        .map(|f| f.expect("every record encoded"))
+        .collect())
 }
 
 /// The first token of every word with its gold BIO tag (unknown labels become `O`).
@@ -408,11 +421,12 @@ fn word_tags(
         last_word = word;
         let c = chars.char_offset(start);
         let span = spans.iter().position(|s| s.start <= c && c < s.end);
-        let tag = match span.and_then(|s| labels.binary_search(&spans[s].label).ok().map(|k| (s, k))) {
-            Some((s, k)) if prev_span == Some(s) => inside_tag(k),
-            Some((_, k)) => begin_tag(k),
-            None => 0,
-        };
+        let tag =
+            match span.and_then(|s| labels.binary_search(&spans[s].label).ok().map(|k| (s, k))) {
+                Some((s, k)) if prev_span == Some(s) => inside_tag(k),
+                Some((_, k)) => begin_tag(k),
+                None => 0,
+            };
         prev_span = span;
         result.push((i, tag as u32));
     }
@@ -475,7 +489,9 @@ fn fit(
     progress: &mut dyn FnMut(Event),
 ) -> Result<(Head, HeadReport)> {
     if train.n == 0 {
-        return Err(Error::Config(format!("no training examples for the {name} head")));
+        return Err(Error::Config(format!(
+            "no training examples for the {name} head"
+        )));
     }
     let sizes = Head::sizes(input, hidden, classes);
     let mut vars = Vec::new();
@@ -483,10 +499,15 @@ fn fit(
     for (i, io) in sizes.windows(2).enumerate() {
         // Glorot-uniform weights from the seeded generator, zero biases.
         let bound = (6.0 / (io[0] + io[1]) as f32).sqrt();
-        let w: Vec<f32> = (0..io[0] * io[1]).map(|_| rng.random_range(-bound..bound)).collect();
+        let w: Vec<f32> = (0..io[0] * io[1])
+            .map(|_| rng.random_range(-bound..bound))
+            .collect();
         let weight = Var::from_tensor(&Tensor::from_vec(w, (io[1], io[0]), &Device::Cpu)?)?;
         let bias = Var::zeros(io[1], DType::F32, &Device::Cpu)?;
-        layers.push(Linear::new(weight.as_tensor().clone(), Some(bias.as_tensor().clone())));
+        layers.push(Linear::new(
+            weight.as_tensor().clone(),
+            Some(bias.as_tensor().clone()),
+        ));
         let mut data = varmap.data().lock().expect("varmap lock");
         data.insert(format!("{name}.{i}.weight"), weight.clone());
         data.insert(format!("{name}.{i}.bias"), bias.clone());
@@ -535,7 +556,10 @@ fn fit(
                 }
             }
             _ => {
-                let snapshot = vars.iter().map(|v| v.as_tensor().copy()).collect::<candle_core::Result<_>>()?;
+                let snapshot = vars
+                    .iter()
+                    .map(|v| v.as_tensor().copy())
+                    .collect::<candle_core::Result<_>>()?;
                 best = Some((dev_loss, epoch, dev_accuracy, snapshot));
             }
         }
@@ -603,7 +627,11 @@ fn tune_threshold(head: &Head, dev: &Set, labels: &[String], oos_label: &str) ->
         scored
             .iter()
             .filter(|&&(conf, gold_oos, right)| {
-                if gold_oos { right || conf < t } else { right && conf >= t }
+                if gold_oos {
+                    right || conf < t
+                } else {
+                    right && conf >= t
+                }
             })
             .count()
     };

@@ -54,10 +54,11 @@ impl Encoder {
 
         let config_text =
             std::fs::read_to_string(&config_path).map_err(|e| Error::io(&config_path, e))?;
-        let config: BertConfig = serde_json::from_str(&config_text).map_err(|source| Error::Json {
-            path: config_path.clone(),
-            source,
-        })?;
+        let config: BertConfig =
+            serde_json::from_str(&config_text).map_err(|source| Error::Json {
+                path: config_path.clone(),
+                source,
+            })?;
 
         let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
             .map_err(|e| Error::Tokenizer(format!("{}: {e}", tokenizer_path.display())))?;
@@ -72,18 +73,22 @@ impl Encoder {
             .map_err(|e| Error::Tokenizer(e.to_string()))?;
         let special = probe.get_special_tokens_mask();
         let first = special.iter().position(|&s| s == 0).unwrap_or(0);
-        let last = special.iter().rposition(|&s| s == 0).map_or(first, |i| i + 1);
+        let last = special
+            .iter()
+            .rposition(|&s| s == 0)
+            .map_or(first, |i| i + 1);
         let prefix = probe.get_ids()[..first].to_vec();
         let suffix = probe.get_ids()[last..].to_vec();
         let pad_id = config.pad_token_id as u32;
 
         let sha256 = sha256_file(&weights_path)?;
         // SAFETY: the file is memory-mapped read-only; tolka never writes to it while loaded.
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights_path], DType::F32, device) }
-            .map_err(|source| Error::Tensors {
-                path: weights_path.clone(),
-                source,
-            })?;
+        let vb =
+            unsafe { VarBuilder::from_mmaped_safetensors(&[&weights_path], DType::F32, device) }
+                .map_err(|source| Error::Tensors {
+                    path: weights_path.clone(),
+                    source,
+                })?;
         let model = BertModel::load(vb, &config).map_err(|source| Error::Tensors {
             path: weights_path.clone(),
             source,

@@ -131,10 +131,11 @@ impl Manifest {
             Err(e) => return Err(Error::io(path, e)),
         };
         // Check the version before the schema, so old or future files get the right error.
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|source| Error::Json {
-            path: path.clone(),
-            source,
-        })?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|source| Error::Json {
+                path: path.clone(),
+                source,
+            })?;
         let found = value
             .get("format_version")
             .and_then(|v| v.as_u64())
@@ -149,11 +150,10 @@ impl Manifest {
                 expected: FORMAT_VERSION,
             });
         }
-        let manifest: Manifest =
-            serde_json::from_value(value).map_err(|source| Error::Json {
-                path: path.clone(),
-                source,
-            })?;
+        let manifest: Manifest = serde_json::from_value(value).map_err(|source| Error::Json {
+            path: path.clone(),
+            source,
+        })?;
         manifest.validate(&path)?;
         Ok(manifest)
     }
@@ -185,8 +185,11 @@ impl Manifest {
             if intent.labels.len() < 2 {
                 return bad("the intent head needs at least 2 labels".into());
             }
-            if !(intent.temperature > 0.0) {
-                return bad(format!("intent temperature {} is not positive", intent.temperature));
+            if intent.temperature.is_nan() || intent.temperature <= 0.0 {
+                return bad(format!(
+                    "intent temperature {} is not positive",
+                    intent.temperature
+                ));
             }
         }
         if let Some(entities) = &self.entities

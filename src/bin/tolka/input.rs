@@ -33,7 +33,10 @@ impl Format {
 /// One input record.
 pub enum Item {
     /// A text to analyse, and the output object it belongs to.
-    Text { text: String, record: Map<String, Value> },
+    Text {
+        text: String,
+        record: Map<String, Value>,
+    },
     /// A malformed record: it becomes an error line in the output.
     Error { line: usize, message: String },
 }
@@ -74,7 +77,7 @@ impl<'a> Reader<'a> {
                     .iter()
                     .map(|h| String::from_utf8_lossy(h).into_owned())
                     .collect::<Vec<_>>();
-                if !headers.iter().any(|h| *h == fields.column) {
+                if !headers.contains(&fields.column) {
                     bail!(
                         "the CSV header has no column `{}` (columns: {}); choose one with --column",
                         fields.column,
@@ -157,7 +160,10 @@ impl<'a> Reader<'a> {
                                     message: format!("invalid UTF-8 in column {}", i + 1),
                                 }));
                             };
-                            let name = headers.get(i).cloned().unwrap_or_else(|| format!("column{}", i + 1));
+                            let name = headers
+                                .get(i)
+                                .cloned()
+                                .unwrap_or_else(|| format!("column{}", i + 1));
                             if name == self.fields.column {
                                 text = Some(value.to_owned());
                             }

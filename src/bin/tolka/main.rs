@@ -10,13 +10,17 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
-use tolka::train::{Event, TrainOptions};
 use tolka::Analyzer;
+use tolka::train::{Event, TrainOptions};
 
 use input::{Fields, Format, Item, Reader};
 
 #[derive(Parser)]
-#[command(name = "tolka", version, about = "On-device intent, entity and sentiment analysis")]
+#[command(
+    name = "tolka",
+    version,
+    about = "On-device intent, entity and sentiment analysis"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -179,7 +183,7 @@ fn main() -> ExitCode {
 }
 
 fn bar(total: Option<u64>, what: &str) -> ProgressBar {
-    let bar = match total {
+    match total {
         Some(n) => ProgressBar::new(n).with_style(
             ProgressStyle::with_template(&format!(
                 "{{spinner}} {what} [{{bar:30}}] {{pos}}/{{len}} ({{per_sec}}, eta {{eta}})"
@@ -188,8 +192,7 @@ fn bar(total: Option<u64>, what: &str) -> ProgressBar {
             .progress_chars("=> "),
         ),
         None => ProgressBar::new_spinner().with_message(what.to_owned()),
-    };
-    bar
+    }
 }
 
 /// Tags every input; returns false when some record was malformed.
@@ -267,7 +270,12 @@ fn tag(args: TagArgs) -> Result<bool> {
 }
 
 /// Analyses the pending items and writes one JSON line per item.
-fn flush(analyzer: &Analyzer, pending: &mut Vec<Item>, name: &str, out: &mut impl Write) -> Result<()> {
+fn flush(
+    analyzer: &Analyzer,
+    pending: &mut Vec<Item>,
+    name: &str,
+    out: &mut impl Write,
+) -> Result<()> {
     let texts: Vec<&str> = pending
         .iter()
         .filter_map(|item| match item {
@@ -337,7 +345,8 @@ fn train(args: TrainArgs) -> Result<()> {
         args.encoder.display()
     );
     let mut progress = ProgressBar::hidden();
-    let report = tolka::train::train(&train, &dev, &options, &args.out, &mut |event| match event {
+    let report = tolka::train::train(&train, &dev, &options, &args.out, &mut |event| {
+        match event {
         Event::Stage { name, total } => {
             progress.finish_and_clear();
             progress = bar(Some(total), &name);
@@ -352,12 +361,18 @@ fn train(args: TrainArgs) -> Result<()> {
         } => progress.set_message(format!(
             "{head} epoch {epoch}: train loss {train_loss:.4}, dev loss {dev_loss:.4}, dev acc {dev_accuracy:.4}"
         )),
+    }
     })?;
     progress.finish_and_clear();
     for head in &report.heads {
         eprintln!(
             "{:<10} train {:>6}  dev {:>6}  best epoch {:>3}  dev loss {:.4}  dev accuracy {:.4}",
-            head.head, head.train_examples, head.dev_examples, head.best_epoch, head.dev_loss, head.dev_accuracy
+            head.head,
+            head.train_examples,
+            head.dev_examples,
+            head.best_epoch,
+            head.dev_loss,
+            head.dev_accuracy
         );
     }
     if let Some(t) = report.oos_threshold {
@@ -384,7 +399,9 @@ fn eval(args: EvalArgs) -> Result<()> {
             i.accuracy, i.macro_f1, i.count
         );
         if let (Some(r), Some(p), Some(a)) = (i.oos_recall, i.oos_precision, i.in_scope_accuracy) {
-            println!("           out-of-scope recall {r:.4}  precision {p:.4}  in-scope accuracy {a:.4}");
+            println!(
+                "           out-of-scope recall {r:.4}  precision {p:.4}  in-scope accuracy {a:.4}"
+            );
         }
     }
     if let Some(e) = &report.entities {
@@ -401,4 +418,3 @@ fn eval(args: EvalArgs) -> Result<()> {
     }
     Ok(())
 }
-

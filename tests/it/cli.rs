@@ -32,7 +32,11 @@ fn lines(output: &Output) -> Vec<Value> {
 fn tags_the_sample_transcript() {
     let path = data_dir().join("examples/transcript.jsonl");
     let out = tolka(&["tag", path.to_str().unwrap()], None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let input = std::fs::read_to_string(&path).unwrap();
     let records = lines(&out);
     assert_eq!(records.len(), input.lines().count());
@@ -66,7 +70,11 @@ fn every_line_yields_one_output_line() {
     let p = path.to_str().unwrap();
 
     let out = tolka(&["tag", p], None);
-    assert_eq!(out.status.code(), Some(1), "malformed lines make the exit code non-zero");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "malformed lines make the exit code non-zero"
+    );
     let records = lines(&out);
     assert_eq!(records.len(), 8);
     let errors: Vec<u64> = records
@@ -101,7 +109,11 @@ fn plain_text_from_stdin_and_csv() {
 
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("chat.csv");
-    std::fs::write(&csv, "id,message\n1,\"where is my order, please?\"\n2,\"bad \xff\"\n3,thanks\n".as_bytes()).unwrap();
+    std::fs::write(
+        &csv,
+        b"id,message\n1,\"where is my order, please?\"\n2,\"bad \xff\"\n3,thanks\n",
+    )
+    .unwrap();
     let out = tolka(&["tag", "--column", "message", csv.to_str().unwrap()], None);
     assert_eq!(out.status.code(), Some(1));
     let records = lines(&out);
@@ -120,12 +132,19 @@ fn plain_text_from_stdin_and_csv() {
 fn eval_prints_the_documented_json() {
     let data = data_dir().join("clinc150-oos/dev.jsonl");
     let out = tolka(&["eval", "--data", data.to_str().unwrap(), "--json"], None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["count"], 3100);
     for key in ["accuracy", "macro_f1", "oos_recall", "oos_precision"] {
         let v = report["intent"][key].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&v), "{key} = {v}");
     }
-    assert!(report.get("entities").is_none(), "CLINC150 has no entity annotation");
+    assert!(
+        report.get("entities").is_none(),
+        "CLINC150 has no entity annotation"
+    );
 }

