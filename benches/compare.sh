@@ -25,7 +25,7 @@ for line in open(f"{out}/tolka.txt"):
     m = re.match(r"cpu_analyze_batch/(\d+)", line)
     if m:
         current = int(m.group(1))
-    m = re.search(r"thrpt:\s+\[\S+ \S+ (\S+) (\S+)", line)
+    m = re.search(r"thrpt:\s+\[\s*\S+\s+\S+\s+(\S+)\s+(\S+)", line)
     if m and current is not None:
         value, unit = float(m.group(1)), m.group(2)
         tolka[current] = value * (1000 if unit.startswith("Kelem") else 1)
