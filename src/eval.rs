@@ -5,6 +5,7 @@ use serde::Serialize;
 use crate::analyzer::Analyzer;
 use crate::data::Record;
 use crate::error::Result;
+use crate::intent::Intent;
 use crate::metrics::{self, Span};
 
 /// Intent scores; the out-of-scope fields are present when the gold data has the model's
@@ -20,6 +21,12 @@ pub struct IntentScores {
     /// Accuracy on the records whose gold intent is in scope.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub in_scope_accuracy: Option<f64>,
+    /// Area under the ROC curve of the out-of-scope score (1 − the best in-scope
+    /// probability) for telling gold out-of-scope records from in-scope ones.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oos_auroc: Option<f64>,
+    /// Expected calibration error of `confidence` (15 bins).
+    pub ece: f64,
     pub count: usize,
 }
 
@@ -71,12 +78,28 @@ pub fn evaluate(
 
     let manifest = analyzer.manifest();
     let intent = manifest.intent.as_ref().and_then(|head| {
-        let items: Vec<(&str, &str, bool)> = records
+        let scored: Vec<(&str, &Intent)> = records
             .iter()
             .zip(&analyses)
-            .filter_map(|(r, a)| {
-                let (gold, predicted) = (r.intent.as_deref()?, a.intent.as_ref()?);
-                Some((gold, predicted.label.as_str(), predicted.out_of_scope))
+            .filter_map(|(r, a)| Some((r.intent.as_deref()?, a.intent.as_ref()?)))
+            .collect();
+        let items: Vec<(&str, &str, bool)> = scored
+            .iter()
+            .map(|&(gold, p)| (gold, p.label.as_str(), p.out_of_scope))
+            .collect();
+        let calibration: Vec<(f32, bool)> = scored
+            .iter()
+            .map(|&(gold, p)| (p.confidence, p.label == gold))
+            .collect();
+        let oos_scores: Vec<(f32, bool)> = scored
+            .iter()
+            .map(|&(gold, p)| {
+                let in_scope = p
+                    .top
+                    .iter()
+                    .find(|(label, _)| *label != head.oos_label)
+                    .map_or(0.0, |(_, prob)| *prob);
+                (1.0 - in_scope, gold == head.oos_label)
             })
             .collect();
         if items.is_empty() {
@@ -91,6 +114,8 @@ pub fn evaluate(
             oos_recall: oos.as_ref().map(|o| o.recall),
             oos_precision: oos.as_ref().map(|o| o.precision),
             in_scope_accuracy: oos.as_ref().map(|o| o.in_scope_accuracy),
+            oos_auroc: metrics::auroc(&oos_scores),
+            ece: metrics::expected_calibration_error(&calibration, 15),
             count: report.count,
         })
     });

@@ -235,6 +235,60 @@ pub fn span_report<'a>(docs: impl IntoIterator<Item = (&'a [Span], &'a [Span])>)
     }
 }
 
+/// Expected calibration error with `bins` equal-width confidence bins (Guo et al., 2017):
+/// the support-weighted mean |accuracy − mean confidence| over the bins. Items are
+/// (confidence in [0, 1], prediction correct). Empty input gives 0.
+pub fn expected_calibration_error(items: &[(f32, bool)], bins: usize) -> f64 {
+    if items.is_empty() || bins == 0 {
+        return 0.0;
+    }
+    let mut sums = vec![(0usize, 0f64, 0usize); bins]; // (count, sum of confidences, correct)
+    for &(confidence, correct) in items {
+        let c = f64::from(confidence).clamp(0.0, 1.0);
+        // Bin i holds (i/bins, (i+1)/bins]; confidence 0 goes to the first bin.
+        let bin = ((c * bins as f64).ceil() as usize).clamp(1, bins) - 1;
+        sums[bin].0 += 1;
+        sums[bin].1 += c;
+        sums[bin].2 += usize::from(correct);
+    }
+    let n = items.len() as f64;
+    sums.iter()
+        .filter(|(count, ..)| *count > 0)
+        .map(|&(count, conf, correct)| {
+            let k = count as f64;
+            (k / n) * (correct as f64 / k - conf / k).abs()
+        })
+        .sum()
+}
+
+/// Area under the ROC curve of `score` for separating positives from negatives (ties count
+/// half), i.e. the probability that a random positive scores above a random negative.
+/// Items are (score, is positive). Without positives or negatives the AUROC is undefined:
+/// `None`.
+pub fn auroc(items: &[(f32, bool)]) -> Option<f64> {
+    let positives = items.iter().filter(|i| i.1).count();
+    let negatives = items.len() - positives;
+    if positives == 0 || negatives == 0 {
+        return None;
+    }
+    let mut sorted: Vec<(f32, bool)> = items.to_vec();
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Mann–Whitney U with average ranks for ties.
+    let mut rank_sum = 0f64;
+    let mut i = 0;
+    while i < sorted.len() {
+        let mut j = i;
+        while j < sorted.len() && sorted[j].0 == sorted[i].0 {
+            j += 1;
+        }
+        let average_rank = (i + 1 + j) as f64 / 2.0;
+        rank_sum += average_rank * sorted[i..j].iter().filter(|x| x.1).count() as f64;
+        i = j;
+    }
+    let p = positives as f64;
+    Some((rank_sum - p * (p + 1.0) / 2.0) / (p * negatives as f64))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -458,5 +512,34 @@ mod tests {
         assert_eq!(r.per_label["city"], prf(0.0, 1));
         assert_eq!(r.per_label["date"], prf(1.0, 1));
         assert!(close(r.f1, 0.5));
+    }
+
+    #[test]
+    fn calibration_error_by_hand() {
+        // Two bins: (0, .5] and (.5, 1].
+        // bin 1: confidences .2, .4 (mean .3), 1 of 2 correct -> |.5 - .3| = .2, weight 2/4
+        // bin 2: confidences .9, .7 (mean .8), 2 of 2 correct -> |1 - .8| = .2, weight 2/4
+        let items = [(0.2, true), (0.4, false), (0.9, true), (0.7, true)];
+        assert!((expected_calibration_error(&items, 2) - 0.2).abs() < 1e-6);
+        // Perfectly calibrated: confidence 1 and always right.
+        assert_eq!(
+            expected_calibration_error(&[(1.0, true), (1.0, true)], 15),
+            0.0
+        );
+        assert_eq!(expected_calibration_error(&[], 15), 0.0);
+    }
+
+    #[test]
+    fn auroc_by_hand() {
+        // Perfect separation, inverse separation, and a tie counting half.
+        assert_eq!(auroc(&[(0.9, true), (0.8, true), (0.1, false)]), Some(1.0));
+        assert_eq!(auroc(&[(0.1, true), (0.9, false)]), Some(0.0));
+        assert_eq!(auroc(&[(0.5, true), (0.5, false)]), Some(0.5));
+        // positives .8 and .4, negatives .6 and .2: pairs won 1+1+0+1 = 3 of 4.
+        assert_eq!(
+            auroc(&[(0.8, true), (0.4, true), (0.6, false), (0.2, false)]),
+            Some(0.75)
+        );
+        assert_eq!(auroc(&[(0.5, true)]), None);
     }
 }

@@ -111,6 +111,8 @@ pub struct HeadReport {
 pub struct TrainReport {
     pub heads: Vec<HeadReport>,
     pub oos_threshold: Option<f32>,
+    /// Softmax temperature of the intent head, fitted on dev.
+    pub temperature: Option<f32>,
 }
 
 /// Cached encoder features of one record.
@@ -189,6 +191,7 @@ pub fn train(
         .into_iter()
         .collect();
     let mut oos_threshold = None;
+    let mut intent_temperature = None;
     if intent_labels.len() >= 2 {
         let pick = |records: &[Record], feats: &[Features]| -> (Vec<f32>, Vec<u32>) {
             let mut xs = Vec::new();
@@ -217,17 +220,25 @@ pub fn train(
             &mut rng,
             progress,
         )?;
+        let temperature = fit_temperature(&head, &dev_set)?;
         let threshold = match options.oos_threshold {
             Some(t) => t,
-            None => tune_threshold(&head, &dev_set, &intent_labels, &options.oos_label)?,
+            None => tune_threshold(
+                &head,
+                &dev_set,
+                temperature,
+                &intent_labels,
+                &options.oos_label,
+            )?,
         };
         oos_threshold = Some(threshold);
+        intent_temperature = Some(temperature);
         manifest.intent = Some(IntentHead {
             labels: intent_labels.clone(),
             hidden: options.hidden.clone(),
             oos_label: options.oos_label.clone(),
             oos_threshold: threshold,
-            temperature: 1.0,
+            temperature,
         });
         reports.push(report);
     }
@@ -325,6 +336,7 @@ pub fn train(
     Ok(TrainReport {
         heads: reports,
         oos_threshold,
+        temperature: intent_temperature,
     })
 }
 
@@ -597,18 +609,44 @@ fn evaluate(head: &Head, set: &Set) -> Result<(f32, f32)> {
     Ok((loss, correct / set.n as f32))
 }
 
+/// Temperature scaling (Guo et al., 2017): the softmax temperature that minimises the
+/// negative log-likelihood on dev, searched on a log-spaced grid from 0.05 to 20.
+fn fit_temperature(head: &Head, dev: &Set) -> Result<f32> {
+    if dev.n == 0 {
+        return Ok(1.0);
+    }
+    let logits = head.forward(&dev.xs)?;
+    let mut best = (f32::INFINITY, 1.0f32);
+    for step in 0..=120 {
+        let t = (0.05f32.ln() + (20f32.ln() - 0.05f32.ln()) * step as f32 / 120.0).exp();
+        let nll = candle_nn::loss::cross_entropy(&(&logits / f64::from(t))?, &dev.ys)?
+            .to_scalar::<f32>()?;
+        if nll < best.0 {
+            best = (nll, t);
+        }
+    }
+    Ok(best.1)
+}
+
 /// The out-of-scope threshold that maximises dev accuracy, out of scope counted as a class:
 /// a gold out-of-scope example is right when the head predicts the out-of-scope label or its
 /// confidence is below the threshold; an in-scope one when the label is right and the
 /// confidence reaches the threshold. Without out-of-scope examples in dev the threshold is 0.
-fn tune_threshold(head: &Head, dev: &Set, labels: &[String], oos_label: &str) -> Result<f32> {
+fn tune_threshold(
+    head: &Head,
+    dev: &Set,
+    temperature: f32,
+    labels: &[String],
+    oos_label: &str,
+) -> Result<f32> {
     let oos = labels.iter().position(|l| l == oos_label);
     let gold = dev.ys.to_vec1::<u32>()?;
     let dev_has_oos = oos.is_some_and(|o| gold.contains(&(o as u32)));
     if !dev_has_oos {
         return Ok(0.0);
     }
-    let probs = candle_nn::ops::softmax(&head.forward(&dev.xs)?, D::Minus1)?.to_vec2::<f32>()?;
+    let logits = (head.forward(&dev.xs)? / f64::from(temperature))?;
+    let probs = candle_nn::ops::softmax(&logits, D::Minus1)?.to_vec2::<f32>()?;
     // (confidence, gold is oos, prediction right by label alone)
     let scored: Vec<(f32, bool, bool)> = probs
         .iter()

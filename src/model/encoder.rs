@@ -4,11 +4,12 @@ use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config as BertConfig};
+use candle_transformers::models::bert::Config as BertConfig;
 use sha2::{Digest, Sha256};
 use tokenizers::Tokenizer;
 
 use crate::error::{Error, Result};
+use crate::model::bert::Bert;
 
 /// The tokens of one text, without special tokens.
 #[derive(Debug, Clone, Default)]
@@ -23,7 +24,7 @@ pub(crate) struct Tokens {
 /// A Hugging Face–format BERT-family encoder directory
 /// (`config.json`, `tokenizer.json`, `model.safetensors`).
 pub(crate) struct Encoder {
-    model: BertModel,
+    model: Bert,
     tokenizer: Tokenizer,
     hidden_size: usize,
     max_positions: usize,
@@ -89,7 +90,7 @@ impl Encoder {
                     path: weights_path.clone(),
                     source,
                 })?;
-        let model = BertModel::load(vb, &config).map_err(|source| Error::Tensors {
+        let model = Bert::load(vb, &config).map_err(|source| Error::Tensors {
             path: weights_path.clone(),
             source,
         })?;
@@ -155,14 +156,13 @@ impl Encoder {
             ids.extend_from_slice(window);
             ids.extend_from_slice(&self.suffix);
             ids.resize(ids.len() + len - real, self.pad_id);
-            mask.extend(std::iter::repeat_n(1u32, real));
-            mask.extend(std::iter::repeat_n(0u32, len - real));
+            mask.extend(std::iter::repeat_n(1f32, real));
+            mask.extend(std::iter::repeat_n(0f32, len - real));
         }
         let ids = Tensor::from_vec(ids, (batch, len), &self.device)?;
         let mask = Tensor::from_vec(mask, (batch, len), &self.device)?;
-        let types = ids.zeros_like()?;
-        let hidden = self.model.forward(&ids, &types, Some(&mask))?;
-        Ok((hidden, mask.to_dtype(DType::F32)?))
+        let hidden = self.model.forward(&ids, &mask)?;
+        Ok((hidden, mask))
     }
 
     /// Index of the first content token inside a window's hidden states.
@@ -189,4 +189,63 @@ pub(crate) fn sha256_file(path: &Path) -> Result<String> {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_transformers::models::bert::BertModel;
+
+    use super::*;
+
+    /// The tuned forward pass computes what candle's reference `BertModel` computes.
+    #[test]
+    fn fast_path_matches_the_candle_reference() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/base/all-MiniLM-L6-v2");
+        let encoder = Encoder::load(&dir, &Device::Cpu).unwrap();
+        let config: BertConfig =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap())
+                .unwrap();
+        let vb = unsafe {
+            VarBuilder::from_mmaped_safetensors(
+                &[dir.join("model.safetensors")],
+                DType::F32,
+                &Device::Cpu,
+            )
+        }
+        .unwrap();
+        let reference = BertModel::load(vb, &config).unwrap();
+        let texts = [
+            "hi",
+            "where is my order 113542617735902, it is late",
+            "Åre 😀 ok",
+        ];
+        let tokens = encoder.tokenize(&texts).unwrap();
+        let windows: Vec<&[u32]> = tokens.iter().map(|t| t.ids.as_slice()).collect();
+        let (fast, mask) = encoder.forward(&windows).unwrap();
+        let (b, len) = mask.dims2().unwrap();
+        let mut ids = Vec::new();
+        for w in &windows {
+            ids.extend(encoder.prefix.iter().chain(w.iter()).chain(&encoder.suffix));
+            ids.resize(
+                ids.len() + len - w.len() - encoder.special_len(),
+                encoder.pad_id,
+            );
+        }
+        let ids = Tensor::from_vec(ids, (b, len), &Device::Cpu).unwrap();
+        let slow = reference
+            .forward(&ids, &ids.zeros_like().unwrap(), Some(&mask))
+            .unwrap();
+        // Compare the states of real tokens only (padding rows are never read).
+        let diff = ((fast - slow)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .broadcast_mul(&mask.unsqueeze(2).unwrap()))
+        .unwrap()
+        .max_all()
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+        assert!(diff < 1e-4, "max difference {diff}");
+    }
 }

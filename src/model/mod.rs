@@ -1,5 +1,6 @@
 //! Model packages: the manifest, the base encoder and the task heads.
 
+pub(crate) mod bert;
 pub(crate) mod encoder;
 pub(crate) mod heads;
 pub mod manifest;

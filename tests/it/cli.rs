@@ -139,7 +139,14 @@ fn eval_prints_the_documented_json() {
     );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["count"], 3100);
-    for key in ["accuracy", "macro_f1", "oos_recall", "oos_precision"] {
+    for key in [
+        "accuracy",
+        "macro_f1",
+        "oos_recall",
+        "oos_precision",
+        "oos_auroc",
+        "ece",
+    ] {
         let v = report["intent"][key].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&v), "{key} = {v}");
     }

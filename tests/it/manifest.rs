@@ -69,7 +69,10 @@ fn label_count_does_not_match_the_head() {
     match &err {
         Error::HeadShape { head, path, .. } => {
             // The output layer of the intent head no longer fits the label count.
-            assert!(head.starts_with("intent.") && head.ends_with(".weight"), "{head}");
+            assert!(
+                head.starts_with("intent.") && head.ends_with(".weight"),
+                "{head}"
+            );
             assert!(path.ends_with("heads.safetensors"));
         }
         other => panic!("expected HeadShape, got {other}"),

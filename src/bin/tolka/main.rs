@@ -34,6 +34,8 @@ enum Command {
     Train(TrainArgs),
     /// Score a model on labelled JSONL data.
     Eval(EvalArgs),
+    /// Measure throughput, latency, peak memory and cold start on a JSONL or text file.
+    Bench(BenchArgs),
 }
 
 #[derive(Args)]
@@ -165,12 +167,34 @@ struct EvalArgs {
     json: bool,
 }
 
+#[derive(Args)]
+struct BenchArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Utterances: JSONL (the `text` field) or plain text, one per line
+    #[arg(long)]
+    data: PathBuf,
+    /// Batch sizes to measure (repeatable)
+    #[arg(long = "batch-sizes", value_delimiter = ',', default_values_t = [1, 8, 32, 128])]
+    batch_sizes: Vec<usize>,
+    /// Number of utterances (the first N of the file)
+    #[arg(long, default_value_t = 1024)]
+    n: usize,
+    /// Timed passes per batch size (the median is reported)
+    #[arg(long, default_value_t = 3)]
+    repeats: usize,
+    /// Print one JSON object
+    #[arg(long)]
+    json: bool,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Tag(args) => tag(args),
         Command::Train(args) => train(args).map(|()| true),
         Command::Eval(args) => eval(args).map(|()| true),
+        Command::Bench(args) => bench(args).map(|()| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -375,6 +399,9 @@ fn train(args: TrainArgs) -> Result<()> {
             head.dev_accuracy
         );
     }
+    if let Some(t) = report.temperature {
+        eprintln!("intent temperature (fitted on dev): {t:.3}");
+    }
     if let Some(t) = report.oos_threshold {
         eprintln!("out-of-scope threshold: {t:.2}");
     }
@@ -395,13 +422,16 @@ fn eval(args: EvalArgs) -> Result<()> {
     println!("{} records from {}", report.count, args.data.display());
     if let Some(i) = &report.intent {
         println!(
-            "intent     accuracy {:.4}  macro F1 {:.4}  (n = {})",
-            i.accuracy, i.macro_f1, i.count
+            "intent     accuracy {:.4}  macro F1 {:.4}  ECE {:.4}  (n = {})",
+            i.accuracy, i.macro_f1, i.ece, i.count
         );
         if let (Some(r), Some(p), Some(a)) = (i.oos_recall, i.oos_precision, i.in_scope_accuracy) {
             println!(
                 "           out-of-scope recall {r:.4}  precision {p:.4}  in-scope accuracy {a:.4}"
             );
+        }
+        if let Some(auroc) = i.oos_auroc {
+            println!("           out-of-scope AUROC {auroc:.4}");
         }
     }
     if let Some(e) = &report.entities {
@@ -415,6 +445,109 @@ fn eval(args: EvalArgs) -> Result<()> {
             "sentiment  accuracy {:.4}  macro F1 {:.4}  (n = {})",
             s.accuracy, s.macro_f1, s.count
         );
+    }
+    Ok(())
+}
+
+/// Peak resident memory of this process in MiB (Linux `VmHWM`), when known.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+fn percentile(xs: &[f64], p: f64) -> f64 {
+    let mut xs = xs.to_vec();
+    xs.sort_by(f64::total_cmp);
+    let k = (xs.len() - 1) as f64 * p / 100.0;
+    let (lo, hi) = (k.floor() as usize, k.ceil() as usize);
+    xs[lo] + (xs[hi] - xs[lo]) * (k - lo as f64)
+}
+
+fn bench(args: BenchArgs) -> Result<()> {
+    use std::time::Instant;
+    let text = std::fs::read_to_string(&args.data)
+        .with_context(|| format!("reading {}", args.data.display()))?;
+    let jsonl = Format::from_path(&args.data.display().to_string()) == Format::Jsonl;
+    let texts: Vec<String> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            if jsonl {
+                let v: Value = serde_json::from_str(l).context("invalid JSONL line")?;
+                Ok(v["text"]
+                    .as_str()
+                    .context("a line has no `text` string")?
+                    .to_owned())
+            } else {
+                Ok(l.to_owned())
+            }
+        })
+        .take(args.n)
+        .collect::<Result<_>>()?;
+    anyhow::ensure!(
+        !texts.is_empty(),
+        "no utterances in {}",
+        args.data.display()
+    );
+    anyhow::ensure!(args.repeats > 0, "--repeats must be positive");
+    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+
+    let start = Instant::now();
+    let analyzer = args.model.load()?;
+    analyzer.analyze("warm up")?;
+    let cold_start_ms = start.elapsed().as_secs_f64() * 1e3;
+
+    let mut results = Vec::new();
+    for &bs in &args.batch_sizes {
+        anyhow::ensure!(bs > 0, "batch sizes must be positive");
+        // Warm-up pass, then the median of timed passes; batches in file order.
+        for chunk in texts.chunks(bs).take(4) {
+            analyzer.analyze_batch(chunk)?;
+        }
+        let mut times = Vec::new();
+        for _ in 0..args.repeats {
+            let t = Instant::now();
+            for chunk in texts.chunks(bs) {
+                analyzer.analyze_batch(chunk)?;
+            }
+            times.push(t.elapsed().as_secs_f64());
+        }
+        let per_s = texts.len() as f64 / median(times);
+        if !args.json {
+            eprintln!("batch {bs:>4}: {per_s:>8.1} utterances/s");
+        }
+        results.push(serde_json::json!({"batch_size": bs, "utterances_per_s": (per_s * 10.0).round() / 10.0}));
+    }
+    let mut latencies = Vec::with_capacity(texts.len());
+    for text in &texts {
+        let t = Instant::now();
+        analyzer.analyze(text)?;
+        latencies.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let report = serde_json::json!({
+        "results": results,
+        "latency_ms": {"p50": percentile(&latencies, 50.0), "p95": percentile(&latencies, 95.0)},
+        "peak_rss_mb": peak_rss_mb(),
+        "cold_start_ms": cold_start_ms,
+        "n": texts.len(),
+    });
+    if args.json {
+        println!("{report}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&report)?);
     }
     Ok(())
 }
