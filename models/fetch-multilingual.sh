@@ -173,6 +173,8 @@ config = {
     "type_vocab_size": type_vocab,
     "use_cache": True,
     "vocab_size": vocab,
+    # tolka: the model card prescribes this prefix on every input; tolka adds it itself.
+    "input_prefix": "query: ",
 }
 with open(dest, "w") as f:
     json.dump(config, f, indent=2)

@@ -33,6 +33,7 @@ pub(crate) struct Encoder {
     pad_id: u32,
     device: Device,
     sha256: String,
+    input_prefix: String,
 }
 
 impl Encoder {
@@ -51,15 +52,27 @@ impl Encoder {
         };
         let config_path = file("config.json")?;
         let tokenizer_path = file("tokenizer.json")?;
-        let weights_path = file("model.safetensors")?;
+        // Hugging Face safetensors, or the 4-bit E5S1 file of multilingual-e5-small.
+        let weights_path = if dir.join("model.e5s1").is_file() {
+            dir.join("model.e5s1")
+        } else {
+            file("model.safetensors")?
+        };
 
         let config_text =
             std::fs::read_to_string(&config_path).map_err(|e| Error::io(&config_path, e))?;
-        let config: BertConfig =
-            serde_json::from_str(&config_text).map_err(|source| Error::Json {
-                path: config_path.clone(),
-                source,
-            })?;
+        let json_error = |source| Error::Json {
+            path: config_path.clone(),
+            source,
+        };
+        let config: BertConfig = serde_json::from_str(&config_text).map_err(json_error)?;
+        // A prefix the model card prescribes for every input (e5: "query: ").
+        let input_prefix = serde_json::from_str::<serde_json::Value>(&config_text)
+            .map_err(json_error)?
+            .get("input_prefix")
+            .and_then(|p| p.as_str())
+            .unwrap_or_default()
+            .to_owned();
 
         let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
             .map_err(|e| Error::Tokenizer(format!("{}: {e}", tokenizer_path.display())))?;
@@ -83,13 +96,24 @@ impl Encoder {
         let pad_id = config.pad_token_id as u32;
 
         let sha256 = sha256_file(&weights_path)?;
-        // SAFETY: the file is memory-mapped read-only; tolka never writes to it while loaded.
-        let vb =
-            unsafe { VarBuilder::from_mmaped_safetensors(&[&weights_path], DType::F32, device) }
-                .map_err(|source| Error::Tensors {
-                    path: weights_path.clone(),
-                    source,
-                })?;
+        // The E5S1 header is authoritative for its model's dimensions.
+        let (vb, config) = if weights_path.extension().is_some_and(|e| e == "e5s1") {
+            let (header, tensors) = crate::model::e5s1::load(&weights_path, device)?;
+            (
+                VarBuilder::from_tensors(tensors, DType::F32, device),
+                crate::model::e5s1::bert_config(&header),
+            )
+        } else {
+            // SAFETY: the file is memory-mapped read-only; tolka never writes to it while loaded.
+            let vb = unsafe {
+                VarBuilder::from_mmaped_safetensors(&[&weights_path], DType::F32, device)
+            }
+            .map_err(|source| Error::Tensors {
+                path: weights_path.clone(),
+                source,
+            })?;
+            (vb, config)
+        };
         let model = Bert::load(vb, &config).map_err(|source| Error::Tensors {
             path: weights_path.clone(),
             source,
@@ -104,6 +128,7 @@ impl Encoder {
             pad_id,
             device: device.clone(),
             sha256,
+            input_prefix,
         })
     }
 
@@ -125,17 +150,41 @@ impl Encoder {
     }
 
     /// Tokenizes texts in parallel, without special tokens and without truncation.
+    ///
+    /// With an input prefix, the prefix is tokenised with each text and its tokens dropped
+    /// again, so that ids and offsets cover the text only.
     pub fn tokenize(&self, texts: &[&str]) -> Result<Vec<Tokens>> {
-        let encodings = self
-            .tokenizer
-            .encode_batch(texts.to_vec(), false)
-            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        let skip = self.input_prefix.len();
+        let encodings = if skip == 0 {
+            self.tokenizer.encode_batch(texts.to_vec(), false)
+        } else {
+            let inputs: Vec<String> = texts
+                .iter()
+                .map(|t| format!("{}{t}", self.input_prefix))
+                .collect();
+            self.tokenizer.encode_batch(inputs, false)
+        }
+        .map_err(|e| Error::Tokenizer(e.to_string()))?;
         Ok(encodings
             .into_iter()
-            .map(|e| Tokens {
-                ids: e.get_ids().to_vec(),
-                offsets: e.get_offsets().to_vec(),
-                words: e.get_word_ids().to_vec(),
+            .map(|e| {
+                let mut tokens = Tokens::default();
+                for ((&id, &(start, end)), &word) in e
+                    .get_ids()
+                    .iter()
+                    .zip(e.get_offsets())
+                    .zip(e.get_word_ids())
+                {
+                    // Tokens of the prefix are dropped; one straddling it belongs to the text.
+                    if end > skip || (skip == 0) {
+                        tokens.ids.push(id);
+                        tokens
+                            .offsets
+                            .push((start.saturating_sub(skip), end - skip));
+                        tokens.words.push(word);
+                    }
+                }
+                tokens
             })
             .collect())
     }

@@ -4,6 +4,7 @@
 mod analyzer;
 mod cli;
 mod manifest;
+mod multilingual;
 mod training;
 
 use std::path::PathBuf;
