@@ -13,6 +13,7 @@ use crate::intent::Intent;
 use crate::model::encoder::{Encoder, Tokens};
 use crate::model::heads::Head;
 use crate::model::{HEADS_FILE, Manifest, Pooling};
+use crate::rules::{Context, RuleConfig, Rules};
 use crate::sentiment::Sentiment;
 
 /// Largest accepted batch size; larger values are a configuration error.
@@ -74,6 +75,14 @@ pub struct Analysis {
     pub sentiment: Option<Sentiment>,
 }
 
+/// A text with its personal data replaced by placeholders; see [`Analyzer::redact`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Redaction {
+    pub text: String,
+    /// What was replaced, with character offsets into the original text.
+    pub entities: Vec<Entity>,
+}
+
 /// Options for loading an [`Analyzer`]; see [`Analyzer::builder`].
 #[derive(Debug, Clone)]
 pub struct AnalyzerBuilder {
@@ -83,9 +92,17 @@ pub struct AnalyzerBuilder {
     max_length: Option<usize>,
     threads: Option<usize>,
     encoder_dir: Option<PathBuf>,
+    rules: Option<Option<RuleConfig>>,
 }
 
 impl AnalyzerBuilder {
+    /// The rule layer: `Some(config)` runs it, `None` turns it off (default: the manifest's
+    /// `rules`).
+    pub fn rules(mut self, rules: Option<RuleConfig>) -> Self {
+        self.rules = Some(rules);
+        self
+    }
+
     /// Device to run on (default CPU).
     pub fn device(mut self, device: Device) -> Self {
         self.device = device;
@@ -162,10 +179,16 @@ impl AnalyzerBuilder {
             )));
         }
         let heads = Heads::load(&self.dir, &manifest, encoder.hidden_size(), &device)?;
+        // Without a rule layer in analyses, the default rules still serve `redact`.
+        let config = self.rules.unwrap_or_else(|| manifest.rules.clone());
+        let rules_in_analyses = config.is_some();
+        let rules = Rules::new(&config.unwrap_or_default())?;
         Ok(Analyzer {
             encoder,
             manifest,
             heads,
+            rules,
+            rules_in_analyses,
             batch_size: self.batch_size,
             max_length,
             pool,
@@ -237,6 +260,10 @@ pub struct Analyzer {
     encoder: Encoder,
     manifest: Manifest,
     heads: Heads,
+    /// The rule layer (the model's, else the defaults for [`Analyzer::redact`]).
+    rules: Rules,
+    /// Whether analyses include rule and catalog entities.
+    rules_in_analyses: bool,
     batch_size: usize,
     max_length: usize,
     pool: Option<rayon::ThreadPool>,
@@ -282,6 +309,7 @@ impl Analyzer {
             max_length: None,
             threads: None,
             encoder_dir: None,
+            rules: None,
         }
     }
 
@@ -298,11 +326,29 @@ impl Analyzer {
             .expect("one analysis per text"))
     }
 
-    /// Analyses texts in batches grouped by length; results are in input order.
+    /// Analyses texts in batches grouped by length; results are in input order. Relative
+    /// dates and times resolve against the current local time.
     pub fn analyze_batch(&self, texts: &[&str]) -> Result<Vec<Analysis>> {
+        self.analyze_batch_with(texts, &Context::new(chrono::Local::now().fixed_offset()))
+    }
+
+    /// [`Analyzer::analyze_batch`] with the rule layer's reference time, time zone and
+    /// locale given by `context`.
+    pub fn analyze_batch_with(&self, texts: &[&str], context: &Context) -> Result<Vec<Analysis>> {
         match &self.pool {
-            Some(pool) => pool.install(|| self.run(texts)),
-            None => self.run(texts),
+            Some(pool) => pool.install(|| self.run(texts, context)),
+            None => self.run(texts, context),
+        }
+    }
+
+    /// Replaces payment cards, Swedish personal identity numbers, IBANs, e-mail addresses
+    /// and phone numbers by `[CARD]`, `[PERSONNUMMER]`, `[IBAN]`, `[EMAIL]`, `[PHONE]`;
+    /// every other byte is unchanged. Needs no encoder pass.
+    pub fn redact(&self, text: &str) -> Redaction {
+        let (redacted, matches) = crate::rules::redact(&self.rules, text);
+        Redaction {
+            text: redacted,
+            entities: entity::merge(text, Vec::new(), matches),
         }
     }
 
@@ -334,7 +380,7 @@ impl Analyzer {
         }
     }
 
-    fn run(&self, texts: &[&str]) -> Result<Vec<Analysis>> {
+    fn run(&self, texts: &[&str], context: &Context) -> Result<Vec<Analysis>> {
         let live: Vec<usize> = (0..texts.len())
             .filter(|&i| !texts[i].trim().is_empty())
             .collect();
@@ -382,7 +428,16 @@ impl Analyzer {
         let decoded: Vec<Analysis> = live
             .par_iter()
             .enumerate()
-            .map(|(t, &i)| self.decode(texts[i], &tokens[t], &by_text[t], &windows, &outputs))
+            .map(|(t, &i)| {
+                self.decode(
+                    texts[i],
+                    &tokens[t],
+                    &by_text[t],
+                    &windows,
+                    &outputs,
+                    context,
+                )
+            })
             .collect();
         for (&i, analysis) in live.iter().zip(decoded) {
             analyses[i] = Some(analysis);
@@ -413,7 +468,7 @@ impl Analyzer {
     fn empty_analysis(&self) -> Analysis {
         Analysis {
             intent: self.manifest.intent.as_ref().map(Intent::empty),
-            entities: self.manifest.entities.as_ref().map(|_| Vec::new()),
+            entities: (self.manifest.entities.is_some() || self.rules_in_analyses).then(Vec::new),
             sentiment: self
                 .manifest
                 .sentiment
@@ -493,6 +548,7 @@ impl Analyzer {
         text_windows: &[usize],
         windows: &[Window],
         outputs: &[WindowOutput],
+        context: &Context,
     ) -> Analysis {
         let first = &outputs[text_windows[0]];
         let intent = self
@@ -527,6 +583,15 @@ impl Analyzer {
             let words = words(tokens, token_log_probs);
             entity::decode(text, &words, &h.labels)
         });
+        let entities = if self.rules_in_analyses {
+            Some(entity::merge(
+                text,
+                entities.unwrap_or_default(),
+                self.rules.extract(text, context),
+            ))
+        } else {
+            entities
+        };
         Analysis {
             intent,
             entities,

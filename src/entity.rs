@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 pub enum EntitySource {
     /// The learned token-classification head.
     Model,
+    /// A pattern rule (money, dates, e-mails, order ids…), see [`crate::rules`].
+    Rule,
+    /// The shop's catalog gazetteer.
+    Gazetteer,
 }
 
 /// One entity span.
@@ -24,6 +28,72 @@ pub struct Entity {
     /// Mean probability of the decoded tags over the entity's words.
     pub confidence: f32,
     pub source: EntitySource,
+    /// The normalised value, for rule and catalog entities (and model entities that a rule
+    /// match covers exactly).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<crate::rules::Value>,
+}
+
+/// Merges rule matches (byte offsets into `text`) into the model's entities.
+///
+/// Overlap policy: a model entity keeps its label and span; the rule or catalog match that
+/// overlaps it most gives it its normalised value (so `refund_amount` "160" in "160 dollars"
+/// gains `{"kind": "money", "amount": "160.00", "currency": "USD"}`), and matches that
+/// overlap a model entity are not emitted on their own. Matches that overlap no model entity
+/// are added. The result is sorted by start.
+pub(crate) fn merge(
+    text: &str,
+    model: Vec<Entity>,
+    matches: Vec<crate::rules::Match>,
+) -> Vec<Entity> {
+    if matches.is_empty() {
+        return model;
+    }
+    let mut chars = CharOffsets::new(text);
+    let mut ruled: Vec<Entity> = Vec::with_capacity(matches.len());
+    for m in matches {
+        let source = match m.source {
+            crate::rules::MatchSource::Rule => EntitySource::Rule,
+            crate::rules::MatchSource::Gazetteer => EntitySource::Gazetteer,
+        };
+        ruled.push(Entity {
+            text: text[m.start..m.end].to_owned(),
+            start: chars.char_offset(m.start),
+            end: chars.char_offset(m.end),
+            label: m.label,
+            confidence: m.confidence,
+            source,
+            value: Some(m.value),
+        });
+    }
+    let mut merged: Vec<Entity> = Vec::with_capacity(model.len() + ruled.len());
+    let mut covered = vec![false; ruled.len()];
+    for mut entity in model {
+        let overlap = |r: &Entity| {
+            r.end
+                .min(entity.end)
+                .saturating_sub(r.start.max(entity.start))
+        };
+        let best = (0..ruled.len())
+            .filter(|&r| overlap(&ruled[r]) > 0)
+            .max_by_key(|&r| overlap(&ruled[r]));
+        for (r, c) in covered.iter_mut().enumerate() {
+            *c |= overlap(&ruled[r]) > 0;
+        }
+        if let Some(r) = best {
+            entity.value = ruled[r].value.clone();
+        }
+        merged.push(entity);
+    }
+    merged.extend(
+        ruled
+            .into_iter()
+            .zip(covered)
+            .filter(|(_, c)| !c)
+            .map(|(e, _)| e),
+    );
+    merged.sort_by_key(|e| (e.start, e.end));
+    merged
 }
 
 /// A word: its byte range in the text and the log-probabilities of every BIO tag.
@@ -121,6 +191,7 @@ pub(crate) fn decode(text: &str, words: &[Word<'_>], labels: &[String]) -> Vec<E
             end: chars.char_offset(end),
             confidence: sum / n as f32,
             source: EntitySource::Model,
+            value: None,
         })
         .collect()
 }

@@ -121,6 +121,12 @@ pub fn evaluate(
     });
 
     let entities = manifest.entities.as_ref().and_then(|_| {
+        // Only predictions of labels the gold data uses are scored (a rule layer may add
+        // types the dataset does not annotate, like `money` or `email`).
+        let gold_labels: std::collections::HashSet<&str> = records
+            .iter()
+            .flat_map(|r| r.entities.iter().flatten().map(|s| s.label.as_str()))
+            .collect();
         let docs: Vec<(Vec<Span>, Vec<Span>)> = records
             .iter()
             .zip(&analyses)
@@ -130,6 +136,7 @@ pub fn evaluate(
                     .entities
                     .iter()
                     .flatten()
+                    .filter(|e| gold_labels.contains(e.label.as_str()))
                     .map(|e| Span {
                         start: e.start,
                         end: e.end,

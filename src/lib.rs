@@ -33,10 +33,11 @@ pub mod eval;
 pub mod intent;
 pub mod metrics;
 pub mod model;
+pub mod rules;
 pub mod sentiment;
 pub mod train;
 
-pub use analyzer::{Analysis, Analyzer, AnalyzerBuilder, Device};
+pub use analyzer::{Analysis, Analyzer, AnalyzerBuilder, Device, Redaction};
 pub use entity::{Entity, EntitySource};
 pub use error::{Error, Result};
 pub use intent::Intent;

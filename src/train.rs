@@ -52,6 +52,8 @@ pub struct TrainOptions {
     /// Fixed out-of-scope threshold; `None` tunes it on dev when dev has out-of-scope examples.
     pub oos_threshold: Option<f32>,
     pub neutral_band: f32,
+    /// The rule layer written into the manifest (`None`: no rule entities in analyses).
+    pub rules: Option<crate::rules::RuleConfig>,
 }
 
 impl Default for TrainOptions {
@@ -73,6 +75,7 @@ impl Default for TrainOptions {
             oos_label: "oos".into(),
             oos_threshold: None,
             neutral_band: 0.0,
+            rules: None,
         }
     }
 }
@@ -181,6 +184,7 @@ pub fn train(
         intent: None,
         entities: None,
         sentiment: None,
+        rules: options.rules.clone(),
     };
 
     // Intent.

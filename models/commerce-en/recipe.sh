@@ -12,4 +12,4 @@ python3 models/prepare_commerce.py "$shared" "$work"
 cargo run --release --quiet -- train \
   --data "$work/train.jsonl" --dev "$work/dev.jsonl" \
   --out models/commerce-en --name commerce-en --seed 13 \
-  --hidden 256 --neutral-band 0
+  --hidden 256 --neutral-band 0 --rules

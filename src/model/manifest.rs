@@ -32,6 +32,9 @@ pub struct Manifest {
     pub entities: Option<EntityHead>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sentiment: Option<SentimentHead>,
+    /// The rule layer (normalised money, dates, contacts, order ids, catalog); absent = off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<crate::rules::RuleConfig>,
 }
 
 /// The base encoder the heads were trained on.

@@ -260,3 +260,58 @@ fn default_model_reaches_its_dev_accuracy() {
     assert!(entities.f1 >= 0.9, "entity F1 {}", entities.f1);
     assert_eq!(report.count, 450);
 }
+
+#[test]
+fn rule_entities_carry_normalised_values() {
+    use chrono::TimeZone;
+    let reference = chrono::FixedOffset::east_opt(3600)
+        .unwrap()
+        .with_ymd_and_hms(2026, 11, 24, 10, 0, 0)
+        .unwrap();
+    let context = tolka::rules::Context::new(reference);
+    let text = "Refund $160 by tomorrow please, mail me at anna@example.se";
+    let a = analyzer()
+        .analyze_batch_with(&[text], &context)
+        .unwrap()
+        .remove(0);
+    let entities = a.entities.unwrap();
+    let json = |e: &tolka::Entity| serde_json::to_value(&e.value).unwrap();
+    // The model's refund_amount "160" keeps its label and gains the rule's money value.
+    let money = entities
+        .iter()
+        .find(|e| e.text.contains("160"))
+        .expect("amount");
+    assert_eq!(
+        json(money),
+        serde_json::json!({"kind": "money", "amount": "160.00", "currency": "USD"})
+    );
+    let date = entities
+        .iter()
+        .find(|e| e.text == "tomorrow")
+        .expect("date");
+    assert_eq!(
+        json(date),
+        serde_json::json!({"kind": "date", "value": "2026-11-25"})
+    );
+    let email = entities.iter().find(|e| e.label == "email").expect("email");
+    assert_eq!(email.text, "anna@example.se");
+    for e in &entities {
+        assert_eq!(char_slice(text, e.start, e.end), e.text);
+    }
+}
+
+#[test]
+fn redaction_replaces_pii_and_nothing_else() {
+    let text = "Kort 4111 1111 1111 1111, mejl anna@example.se, ring 070-123 45 67 😀 tack";
+    let r = analyzer().redact(text);
+    assert_eq!(r.text, "Kort [CARD], mejl [EMAIL], ring [PHONE] 😀 tack");
+    assert_eq!(r.entities.len(), 3);
+    for e in &r.entities {
+        assert_eq!(char_slice(text, e.start, e.end), e.text);
+    }
+    // A Luhn-invalid 16-digit number is not a card.
+    assert_eq!(
+        analyzer().redact("ref 4111 1111 1111 1112").text,
+        "ref 4111 1111 1111 1112"
+    );
+}

@@ -155,3 +155,17 @@ fn eval_prints_the_documented_json() {
         "CLINC150 has no entity annotation"
     );
 }
+
+#[test]
+fn redact_keeps_line_accounting() {
+    let input = b"card 4111 1111 1111 1111\n\xff bad\nno pii here\n";
+    let out = tolka(&["redact"], Some(input));
+    assert_eq!(out.status.code(), Some(1));
+    let records = lines(&out);
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[0]["text"], "card [CARD]");
+    assert_eq!(records[0]["redactions"][0]["label"], "card");
+    assert_eq!(records[1]["line"], 2);
+    assert!(records[1]["error"].is_string());
+    assert_eq!(records[2]["text"], "no pii here");
+}

@@ -36,6 +36,8 @@ enum Command {
     Eval(EvalArgs),
     /// Measure throughput, latency, peak memory and cold start on a JSONL or text file.
     Bench(BenchArgs),
+    /// Replace cards, personal identity numbers, IBANs, e-mails and phones by placeholders.
+    Redact(TagArgs),
 }
 
 #[derive(Args)]
@@ -153,6 +155,9 @@ struct TrainArgs {
     /// Binary sentiment: |score| below this is neutral
     #[arg(long, default_value_t = 0.0)]
     neutral_band: f32,
+    /// Turn on the rule layer (money, dates, contacts, order ids…) with its defaults
+    #[arg(long)]
+    rules: bool,
 }
 
 #[derive(Args)]
@@ -191,10 +196,11 @@ struct BenchArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Tag(args) => tag(args),
+        Command::Tag(args) => tag(args, Mode::Tag),
         Command::Train(args) => train(args).map(|()| true),
         Command::Eval(args) => eval(args).map(|()| true),
         Command::Bench(args) => bench(args).map(|()| true),
+        Command::Redact(args) => tag(args, Mode::Redact),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -219,8 +225,17 @@ fn bar(total: Option<u64>, what: &str) -> ProgressBar {
     }
 }
 
-/// Tags every input; returns false when some record was malformed.
-fn tag(args: TagArgs) -> Result<bool> {
+/// What `tag` does to each text.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Add an `analysis` object.
+    Tag,
+    /// Replace the text by its redaction and add the `redactions` found.
+    Redact,
+}
+
+/// Tags (or redacts) every input; returns false when some record was malformed.
+fn tag(args: TagArgs, mode: Mode) -> Result<bool> {
     let analyzer = args.model.load()?;
     let out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(
@@ -270,7 +285,7 @@ fn tag(args: TagArgs) -> Result<bool> {
                 if let Item::Error { line, message } = &item {
                     clean = false;
                     if args.strict {
-                        flush(&analyzer, &mut pending, &name, &mut out)?;
+                        flush(&analyzer, mode, &fields, &mut pending, &name, &mut out)?;
                         out.flush()?;
                         anyhow::bail!("{name}:{line}: {message}");
                     }
@@ -278,7 +293,7 @@ fn tag(args: TagArgs) -> Result<bool> {
                 pending.push(item);
             }
             if pending.len() >= chunk || (done && !pending.is_empty()) {
-                flush(&analyzer, &mut pending, &name, &mut out)?;
+                flush(&analyzer, mode, &fields, &mut pending, &name, &mut out)?;
             }
             if done {
                 break;
@@ -296,6 +311,8 @@ fn tag(args: TagArgs) -> Result<bool> {
 /// Analyses the pending items and writes one JSON line per item.
 fn flush(
     analyzer: &Analyzer,
+    mode: Mode,
+    fields: &Fields,
     pending: &mut Vec<Item>,
     name: &str,
     out: &mut impl Write,
@@ -307,12 +324,32 @@ fn flush(
             Item::Error { .. } => None,
         })
         .collect();
-    let mut analyses = analyzer.analyze_batch(&texts)?.into_iter();
+    let mut analyses = match mode {
+        Mode::Tag => analyzer.analyze_batch(&texts)?,
+        Mode::Redact => Vec::new(),
+    }
+    .into_iter();
     for item in pending.drain(..) {
         let line = match item {
-            Item::Text { mut record, .. } => {
-                let analysis = analyses.next().expect("one analysis per text");
-                record.insert("analysis".into(), serde_json::to_value(analysis)?);
+            Item::Text { mut record, text } => {
+                if mode == Mode::Redact {
+                    let redaction = analyzer.redact(&text);
+                    // The field that held the text: the chosen JSONL field or CSV column,
+                    // `text` for plain text.
+                    let key = [fields.text_field.as_str(), fields.column.as_str(), "text"]
+                        .into_iter()
+                        .find(|k| record.get(*k).and_then(Value::as_str) == Some(text.as_str()))
+                        .unwrap_or("text")
+                        .to_owned();
+                    record.insert(key, redaction.text.into());
+                    record.insert(
+                        "redactions".into(),
+                        serde_json::to_value(redaction.entities)?,
+                    );
+                } else {
+                    let analysis = analyses.next().context("one analysis per text")?;
+                    record.insert("analysis".into(), serde_json::to_value(analysis)?);
+                }
                 Value::Object(record)
             }
             Item::Error { line, message } => serde_json::json!({
@@ -360,6 +397,7 @@ fn train(args: TrainArgs) -> Result<()> {
         oos_label: args.oos_label.clone(),
         oos_threshold: args.oos_threshold,
         neutral_band: args.neutral_band,
+        rules: args.rules.then(tolka::rules::RuleConfig::default),
         ..TrainOptions::default()
     };
     eprintln!(

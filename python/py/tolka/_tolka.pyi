@@ -1,0 +1,165 @@
+"""Type stubs of the extension module ``tolka._tolka`` (re-exported by ``tolka``)."""
+
+import os
+from typing import Any, Iterable, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import numpy.typing as npt
+
+StrPath = Union[str, "os.PathLike[str]"]
+
+__version__: str
+DEFAULT_MODEL: str
+"""The default model baked in at build time: ``models/commerce-en`` of the source tree."""
+CUDA: bool
+"""Whether this build supports ``device="cuda"``."""
+
+class TolkaError(Exception):
+    """Base class of every error raised by tolka."""
+
+    path: Optional[str]
+    """The file concerned, if any."""
+    line: Optional[int]
+    """The line of a data file, if any."""
+
+class ModelLoadError(TolkaError):
+    """A model package or base encoder could not be loaded."""
+
+class InvalidInputError(TolkaError, ValueError):
+    """An argument value that cannot work, or a malformed data file."""
+
+class DeviceError(TolkaError):
+    """The requested device is unavailable."""
+
+class Intent:
+    """The predicted intent of one text."""
+
+    @property
+    def label(self) -> str: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def out_of_scope(self) -> bool: ...
+    @property
+    def top(self) -> list[Tuple[str, float]]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> "Intent": ...
+
+class Entity:
+    """One entity span: ``text == analysed_text[start:end]``."""
+
+    @property
+    def label(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def source(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> "Entity": ...
+
+class Sentiment:
+    """The sentiment of one text."""
+
+    @property
+    def label(self) -> str:
+        """``"negative"``, ``"neutral"`` or ``"positive"``."""
+    @property
+    def score(self) -> float:
+        """P(positive) - P(negative), in [-1, 1]."""
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> "Sentiment": ...
+
+class Analysis:
+    """The analysis of one text; a task the model has no head for is ``None``."""
+
+    @property
+    def intent(self) -> Optional[Intent]: ...
+    @property
+    def entities(self) -> Optional[list[Entity]]: ...
+    @property
+    def sentiment(self) -> Optional[Sentiment]: ...
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object that ``tolka tag`` writes as ``"analysis"``."""
+    def to_json(self) -> str: ...
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> "Analysis": ...
+
+class Analyzer:
+    """An on-device analyzer. Thread-safe; every call releases the GIL.
+
+    ``model_dir=None`` loads ``$TOLKA_MODEL``, else :data:`DEFAULT_MODEL`.
+    ``device``: ``"cpu"``, ``"cuda"`` or ``"cuda:N"``. ``threads``: worker threads of this
+    analyzer (default: all cores). ``max_length``: tokens per encoder window (default: the
+    model's).
+    """
+
+    def __init__(
+        self,
+        model_dir: Optional[StrPath] = None,
+        *,
+        device: str = "cpu",
+        batch_size: int = 32,
+        threads: Optional[int] = None,
+        max_length: Optional[int] = None,
+    ) -> None: ...
+    def analyze(self, text: str) -> Analysis: ...
+    def analyze_batch(self, texts: Iterable[str]) -> list[Analysis]:
+        """Analyses texts in batches (results in input order), with the GIL released."""
+    def embed(self, texts: Iterable[str]) -> npt.NDArray[np.float32]:
+        """Sentence embeddings, shape ``(len(texts), dim)``, float32."""
+    def evaluate(self, data: StrPath) -> dict[str, Any]:
+        """Scores the model on a labelled JSONL file (the dict of ``tolka eval --json``)."""
+    @property
+    def model_dir(self) -> str: ...
+    @property
+    def device(self) -> str: ...
+    @property
+    def batch_size(self) -> int: ...
+    @property
+    def manifest(self) -> dict[str, Any]: ...
+
+def default_model_dir() -> str:
+    """``$TOLKA_MODEL`` when set, else :data:`DEFAULT_MODEL`."""
+
+def evaluate(
+    model_dir: Optional[StrPath],
+    data: StrPath,
+    *,
+    device: str = "cpu",
+    batch_size: int = 32,
+    threads: Optional[int] = None,
+    max_length: Optional[int] = None,
+) -> dict[str, Any]:
+    """Scores a model on a labelled JSONL file; the dict of ``tolka eval --json``."""
+
+def train(
+    data: Union[StrPath, Sequence[StrPath]],
+    dev: Union[StrPath, Sequence[StrPath], None],
+    out: StrPath,
+    *,
+    encoder: Optional[StrPath] = None,
+    name: Optional[str] = None,
+    seed: int = 13,
+    epochs: int = 100,
+    patience: int = 5,
+    lr: float = 3e-3,
+    hidden: Sequence[int] = (),
+    entity_hidden: Sequence[int] = (),
+    max_length: int = 128,
+    oos_label: str = "oos",
+    oos_threshold: Optional[float] = None,
+    neutral_band: float = 0.0,
+) -> dict[str, Any]:
+    """Trains a model package into ``out`` (as ``tolka train``); returns the report."""

@@ -1,0 +1,354 @@
+//! `tolka.Analyzer`, `tolka.train` and `tolka.evaluate`.
+//!
+//! Every call into tolka runs with the GIL released (`py.detach`) and inside [`guard`], so
+//! other Python threads run meanwhile and a panic becomes a `TolkaError`.
+
+use std::path::{Path, PathBuf};
+
+use numpy::{PyArray1, PyArray2, PyArrayMethods};
+use pyo3::prelude::*;
+use tolka::train::TrainOptions;
+use tolka::{Analyzer, Device};
+
+use crate::convert::{extract_path, extract_paths, extract_text, extract_texts, to_py};
+use crate::errors::{Failure, Stage, guard, invalid_input, to_pyerr};
+use crate::results::PyAnalysis;
+
+/// The default model directory baked in at build time: `models/commerce-en` of the source tree
+/// this extension was built from.
+pub fn built_in_model_dir() -> PathBuf {
+    source_root().join("models").join("commerce-en")
+}
+
+/// The base encoder of the source tree this extension was built from.
+fn built_in_encoder_dir() -> PathBuf {
+    source_root()
+        .join("models")
+        .join("base")
+        .join("all-MiniLM-L6-v2")
+}
+
+fn source_root() -> PathBuf {
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    crate_dir.parent().unwrap_or(crate_dir).to_path_buf()
+}
+
+/// `$TOLKA_MODEL` when set, else the built-in default model.
+pub fn default_model_dir() -> PathBuf {
+    std::env::var_os("TOLKA_MODEL")
+        .filter(|v| !v.is_empty())
+        .map_or_else(built_in_model_dir, PathBuf::from)
+}
+
+/// A non-negative option as `usize`, or `InvalidInputError` naming it.
+fn count(py: Python<'_>, name: &str, value: i64) -> PyResult<usize> {
+    usize::try_from(value)
+        .map_err(|_| invalid_input(py, format!("{name} must not be negative (got {value})")))
+}
+
+/// Loading options, kept for `repr` and the properties.
+#[derive(Clone)]
+struct Options {
+    model_dir: PathBuf,
+    device: String,
+    batch_size: usize,
+    threads: Option<usize>,
+    max_length: Option<usize>,
+}
+
+impl Options {
+    fn new(
+        py: Python<'_>,
+        model_dir: Option<PathBuf>,
+        device: &str,
+        batch_size: i64,
+        threads: Option<i64>,
+        max_length: Option<i64>,
+    ) -> PyResult<Self> {
+        Ok(Self {
+            model_dir: model_dir.unwrap_or_else(default_model_dir),
+            device: device.to_owned(),
+            batch_size: count(py, "batch_size", batch_size)?,
+            threads: threads.map(|t| count(py, "threads", t)).transpose()?,
+            max_length: max_length.map(|m| count(py, "max_length", m)).transpose()?,
+        })
+    }
+
+    fn load(&self, py: Python<'_>) -> PyResult<Analyzer> {
+        let options = self.clone();
+        py.detach(move || {
+            guard(|| {
+                let device: Device = options.device.parse()?;
+                let mut builder = Analyzer::builder(&options.model_dir)
+                    .device(device)
+                    .batch_size(options.batch_size);
+                if let Some(threads) = options.threads {
+                    builder = builder.threads(threads);
+                }
+                if let Some(max_length) = options.max_length {
+                    builder = builder.max_length(max_length);
+                }
+                Ok(builder.build()?)
+            })
+        })
+        .map_err(|f| to_pyerr(py, f, Stage::Load))
+    }
+}
+
+/// An on-device analyzer: intent, entities and sentiment from one encoder pass per batch.
+///
+/// Thread-safe: share one instance between Python threads; every call releases the GIL.
+#[pyclass(frozen, name = "Analyzer", module = "tolka")]
+pub struct PyAnalyzer {
+    inner: Analyzer,
+    options: Options,
+}
+
+#[pymethods]
+impl PyAnalyzer {
+    #[new]
+    #[pyo3(signature = (model_dir=None, *, device="cpu", batch_size=32, threads=None, max_length=None))]
+    fn new(
+        py: Python<'_>,
+        model_dir: Option<&Bound<'_, PyAny>>,
+        device: &str,
+        batch_size: i64,
+        threads: Option<i64>,
+        max_length: Option<i64>,
+    ) -> PyResult<Self> {
+        let model_dir = extract_path(model_dir, "model_dir")?;
+        let options = Options::new(py, model_dir, device, batch_size, threads, max_length)?;
+        let inner = options.load(py)?;
+        Ok(Self { inner, options })
+    }
+
+    /// Analyses one text.
+    fn analyze(&self, py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<PyAnalysis> {
+        let text = extract_text(text, "text")?;
+        let analysis = py
+            .detach(|| guard(|| Ok(self.inner.analyze(&text)?)))
+            .map_err(|f| to_pyerr(py, f, Stage::Run))?;
+        Ok(PyAnalysis(analysis))
+    }
+
+    /// Analyses texts in batches; results are in input order. The GIL is released for the
+    /// whole batch.
+    fn analyze_batch(&self, py: Python<'_>, texts: &Bound<'_, PyAny>) -> PyResult<Vec<PyAnalysis>> {
+        let texts = extract_texts(texts, "texts")?;
+        let analyses = py
+            .detach(|| {
+                guard(|| {
+                    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+                    Ok(self.inner.analyze_batch(&refs)?)
+                })
+            })
+            .map_err(|f| to_pyerr(py, f, Stage::Run))?;
+        Ok(analyses.into_iter().map(PyAnalysis).collect())
+    }
+
+    /// Sentence embeddings (the model's pooling, L2-normalised for `commerce-en`) as a
+    /// float32 array of shape `(len(texts), dim)`.
+    fn embed<'py>(
+        &self,
+        py: Python<'py>,
+        texts: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        let texts = extract_texts(texts, "texts")?;
+        let n = texts.len();
+        let (flat, dim) = py
+            .detach(|| {
+                guard(|| {
+                    let refs: Vec<&str> = if texts.is_empty() {
+                        vec!["x"] // only to learn the width
+                    } else {
+                        texts.iter().map(String::as_str).collect()
+                    };
+                    let vectors = self.inner.embed(&refs)?;
+                    let dim = vectors.first().map_or(0, Vec::len);
+                    if vectors.iter().any(|v| v.len() != dim) {
+                        return Err(Failure::Panic("embeddings of unequal width".into()));
+                    }
+                    let flat: Vec<f32> = if texts.is_empty() {
+                        Vec::new()
+                    } else {
+                        vectors.into_iter().flatten().collect()
+                    };
+                    Ok((flat, dim))
+                })
+            })
+            .map_err(|f| to_pyerr(py, f, Stage::Run))?;
+        PyArray1::from_vec(py, flat).reshape([n, dim])
+    }
+
+    /// Scores the model on a labelled JSONL file; the dict of `tolka eval --json`.
+    fn evaluate<'py>(
+        &self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let data = required_path(data, "data")?;
+        evaluate_with(py, &self.inner, &data)
+    }
+
+    /// The model directory.
+    #[getter]
+    fn model_dir(&self) -> String {
+        self.options.model_dir.to_string_lossy().into_owned()
+    }
+
+    /// The device: `cpu`, `cuda` or `cuda:N`.
+    #[getter]
+    fn device(&self) -> &str {
+        &self.options.device
+    }
+
+    /// Texts per encoder call.
+    #[getter]
+    fn batch_size(&self) -> usize {
+        self.options.batch_size
+    }
+
+    /// The model's manifest (`tolka.json`) as a dict.
+    #[getter]
+    fn manifest<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, self.inner.manifest())
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Analyzer({:?}, device={:?}, batch_size={})",
+            self.options.model_dir.display().to_string(),
+            self.options.device,
+            self.options.batch_size
+        )
+    }
+}
+
+fn required_path(obj: &Bound<'_, PyAny>, arg: &str) -> PyResult<PathBuf> {
+    extract_path(Some(obj), arg)?.ok_or_else(|| {
+        pyo3::exceptions::PyTypeError::new_err(format!(
+            "argument '{arg}': expected a path (str or os.PathLike), got None"
+        ))
+    })
+}
+
+fn evaluate_with<'py>(
+    py: Python<'py>,
+    analyzer: &Analyzer,
+    data: &Path,
+) -> PyResult<Bound<'py, PyAny>> {
+    let records = py
+        .detach(|| guard(|| Ok(tolka::data::read_jsonl(data)?)))
+        .map_err(|f| to_pyerr(py, f, Stage::Data))?;
+    let report = py
+        .detach(|| guard(|| Ok(tolka::eval::evaluate(analyzer, &records, 512, &mut |_| {})?)))
+        .map_err(|f| to_pyerr(py, f, Stage::Run))?;
+    to_py(py, &report)
+}
+
+/// Scores a model on a labelled JSONL file. Returns the dict of `tolka eval --json`:
+/// `{"intent": {...}, "entities": {...}, "sentiment": {...}, "count": n}`.
+#[pyfunction]
+#[pyo3(signature = (model_dir, data, *, device="cpu", batch_size=32, threads=None, max_length=None))]
+pub fn evaluate<'py>(
+    py: Python<'py>,
+    model_dir: Option<&Bound<'py, PyAny>>,
+    data: &Bound<'py, PyAny>,
+    device: &str,
+    batch_size: i64,
+    threads: Option<i64>,
+    max_length: Option<i64>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let model_dir = extract_path(model_dir, "model_dir")?;
+    let data = required_path(data, "data")?;
+    let options = Options::new(py, model_dir, device, batch_size, threads, max_length)?;
+    let analyzer = options.load(py)?;
+    evaluate_with(py, &analyzer, &data)
+}
+
+/// Trains a model package from labelled JSONL files into `out`, as `tolka train`.
+/// Returns the report: `{"heads": [...], "oos_threshold": float | None, "model_dir": out}`.
+#[pyfunction]
+#[pyo3(signature = (
+    data, dev, out, *, encoder=None, name=None, seed=13, epochs=100, patience=5, lr=3e-3,
+    hidden=Vec::new(), entity_hidden=Vec::new(), max_length=128, oos_label="oos",
+    oos_threshold=None, neutral_band=0.0,
+))]
+#[allow(clippy::too_many_arguments)]
+pub fn train<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    dev: &Bound<'py, PyAny>,
+    out: &Bound<'py, PyAny>,
+    encoder: Option<&Bound<'py, PyAny>>,
+    name: Option<String>,
+    seed: u64,
+    epochs: i64,
+    patience: i64,
+    lr: f64,
+    hidden: Vec<i64>,
+    entity_hidden: Vec<i64>,
+    max_length: i64,
+    oos_label: &str,
+    oos_threshold: Option<f32>,
+    neutral_band: f32,
+) -> PyResult<Bound<'py, PyAny>> {
+    let data = extract_paths(data, "data")?;
+    let dev = extract_paths(dev, "dev")?;
+    let out = required_path(out, "out")?;
+    let encoder = extract_path(encoder, "encoder")?;
+    if data.is_empty() {
+        return Err(invalid_input(py, "no training data files given"));
+    }
+    let sizes = |name: &str, v: &[i64]| -> PyResult<Vec<usize>> {
+        v.iter().map(|&x| count(py, name, x)).collect()
+    };
+    let encoder_dir = encoder.unwrap_or_else(built_in_encoder_dir);
+    let options = TrainOptions {
+        name: name.unwrap_or_else(|| {
+            out.file_name()
+                .map_or("model".into(), |n| n.to_string_lossy().into_owned())
+        }),
+        encoder_name: encoder_dir
+            .file_name()
+            .map_or("encoder".into(), |n| n.to_string_lossy().into_owned()),
+        encoder_dir,
+        max_length: count(py, "max_length", max_length)?,
+        seed,
+        max_epochs: count(py, "epochs", epochs)?,
+        patience: count(py, "patience", patience)?,
+        learning_rate: lr,
+        hidden: sizes("hidden", &hidden)?,
+        entity_hidden: sizes("entity_hidden", &entity_hidden)?,
+        oos_label: oos_label.to_owned(),
+        oos_threshold,
+        neutral_band,
+        ..TrainOptions::default()
+    };
+    let read = |paths: &[PathBuf]| -> Result<Vec<tolka::data::Record>, Failure> {
+        let mut records = Vec::new();
+        for path in paths {
+            records.extend(tolka::data::read_jsonl(path)?);
+        }
+        Ok(records)
+    };
+    let (train_records, dev_records) = py
+        .detach(|| guard(|| Ok((read(&data)?, read(&dev)?))))
+        .map_err(|f| to_pyerr(py, f, Stage::Data))?;
+    let report = py
+        .detach(|| {
+            guard(|| {
+                Ok(tolka::train::train(
+                    &train_records,
+                    &dev_records,
+                    &options,
+                    &out,
+                    &mut |_| {},
+                )?)
+            })
+        })
+        .map_err(|f| to_pyerr(py, f, Stage::Run))?;
+    let dict = to_py(py, &report)?;
+    dict.set_item("model_dir", out.to_string_lossy())?;
+    Ok(dict)
+}

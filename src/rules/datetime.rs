@@ -1,0 +1,734 @@
+//! Dates, times, intervals and durations relative to a reference time.
+//!
+//! Resolution conventions (documented on [`Rules::extract`](super::Rules::extract)):
+//! - a weekday alone or with "on" / "this" / "på" / "i" is its next occurrence after the
+//!   reference day (today excluded); "next Friday" / "nästa fredag" is the Friday of the next
+//!   calendar week (weeks start on Monday); "last" / "förra" / "i fredags" the previous one;
+//! - a day and month without a year is the next occurrence on or after the reference day;
+//! - a month name is a date only with a cue: a day number ("3 May") or a word such as
+//!   "in", "next", "i", "nästa" ("in May" is the interval of that month); "may" in lower case
+//!   after such a word is the verb, not the month;
+//! - a time of day is the next occurrence at or after the reference time.
+
+use chrono::{
+    DateTime, Datelike, Days, Duration, FixedOffset, Months, NaiveDate, NaiveTime, TimeZone,
+};
+use regex::{Captures, Regex};
+
+use super::numbers::{Num, NumKind, NumberRules};
+use super::text::{Token, glued, next_char, skip_spaces};
+use super::{Cand, Extractor, Locale, Value};
+
+const EN_MONTHS: &str = "january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec";
+const EN_MONTHS_FULL: &str =
+    "january|february|march|april|may|june|july|august|september|october|november|december";
+const SV_MONTHS: &str = "januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|okt|nov|dec";
+const SV_MONTHS_FULL: &str =
+    "januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|december";
+
+/// Compiled date and time patterns of one locale.
+pub(crate) struct DateRules {
+    locale: Locale,
+    keyword: Regex,
+    weekday: Regex,
+    day_month: Regex,
+    month_day: Option<Regex>,
+    iso: Regex,
+    month_cue: Regex,
+    period: Regex,
+    clock: Regex,
+    hhmm: Regex,
+    range: Regex,
+}
+
+impl DateRules {
+    pub(crate) fn new(locale: Locale, numbers: &NumberRules) -> Self {
+        let ord = numbers.ordinal_alternation();
+        let re = |p: &str| Regex::new(p).expect("date regex");
+        match locale {
+            Locale::En => DateRules {
+                locale,
+                keyword: re(
+                    r"(?i)\b(today|tonight|tomorrow|tmrw|yesterday|(?:the\s+)?day\s+after\s+tomorrow)\b",
+                ),
+                weekday: re(
+                    r"(?i)\b(?:(this\s+coming|on\s+next|next|this|coming|on|last)\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+                ),
+                day_month: re(&format!(
+                    r"(?i)\b(?:the\s+)?([0-9]{{1,2}}(?:st|nd|rd|th)?|{ord})\s+(?:of\s+)?({EN_MONTHS})\b\.?(?:,?\s+([0-9]{{4}})\b)?"
+                )),
+                month_day: Some(re(&format!(
+                    r"(?i)\b({EN_MONTHS})\.?\s+(?:the\s+)?([0-9]{{1,2}}(?:st|nd|rd|th)?|{ord})\b(?:,?\s+([0-9]{{4}})\b)?"
+                ))),
+                iso: re(r"\b([0-9]{4})-([0-9]{2})-([0-9]{2})\b"),
+                month_cue: re(&format!(
+                    r"(?i)\b(in|next|this|during|until|by|since|last|early|late|mid)\s+({EN_MONTHS_FULL})\b(?:\s+([0-9]{{4}})\b)?"
+                )),
+                period: re(r"(?i)\b(next|this|last)\s+(week|month|year)\b"),
+                clock: re(
+                    r"(?i)\b(?:at\s+)?(?P<h>[0-9]{1,2})(?:[:.](?P<m>[0-5][0-9]))?\s?(?P<ap>[ap])\.?m\b\.?|\b(?:at\s+)?(?P<word>noon|midday|midnight)\b",
+                ),
+                hhmm: re(r"(?i)\b(?:at\s+)?(?P<h>[01]?[0-9]|2[0-3]):(?P<m>[0-5][0-9])\b"),
+                range: re(
+                    r"(?i)\b(?:(?P<cue>between|from)\s+)?(?P<h1>[0-9]{1,2})(?::(?P<m1>[0-5][0-9]))?\s?(?:(?P<ap1>[ap])\.?m\.?)?\s*(?P<sep>and|to|until|till|-|–)\s*(?P<h2>[0-9]{1,2})(?::(?P<m2>[0-5][0-9]))?(?:\s?(?P<ap2>[ap])\.?m\b\.?)?",
+                ),
+            },
+            Locale::Sv => DateRules {
+                locale,
+                keyword: re(
+                    r"(?i)\b(idag|i\s+dag|imorgon|i\s+morgon|imorn|i\s+morn|i\s+övermorgon|övermorgon|igår|i\s+går|ikväll|i\s+kväll)\b",
+                ),
+                weekday: re(
+                    r"(?i)\b(?:(nästa|denna|kommande|nu\s+på|på|i|förra|till)\s+)?(måndag|tisdag|onsdag|torsdag|fredag|lördag|söndag)(en|s)?\b",
+                ),
+                day_month: re(&format!(
+                    r"(?i)\b(?:den\s+)?([0-9]{{1,2}}(?::e|:a)?|{ord})\s+({SV_MONTHS})\b\.?(?:\s+([0-9]{{4}})\b)?"
+                )),
+                month_day: None,
+                iso: re(r"\b([0-9]{4})-([0-9]{2})-([0-9]{2})\b"),
+                month_cue: re(&format!(
+                    r"(?i)\b(i|nästa|till|under|från|efter|före|innan|förra|början\s+av|slutet\s+av|mitten\s+av)\s+({SV_MONTHS_FULL})\b(?:\s+([0-9]{{4}})\b)?"
+                )),
+                period: re(r"(?i)\b(nästa|denna|den\s+här|förra)\s+(veckan?|månaden?|året|år)\b"),
+                clock: re(
+                    r"(?i)\b(?:kl\.?|klockan)\s*(?P<h>[01]?[0-9]|2[0-3])(?:[:.](?P<m>[0-5][0-9]))?\b|\b(?:vid\s+)?(?P<word>midnatt)\b",
+                ),
+                hhmm: re(r"\b(?P<h>[01]?[0-9]|2[0-3]):(?P<m>[0-5][0-9])\b"),
+                range: re(
+                    r"(?i)\b(?:(?P<cue>mellan)\s+)?(?:(?P<kl>kl\.?|klockan)\s*)?(?P<h1>[0-9]{1,2})(?:[:.](?P<m1>[0-5][0-9]))?\s*(?P<sep>och|till|-|–)\s*(?:kl\.?\s*)?(?P<h2>[0-9]{1,2})(?:[:.](?P<m2>[0-5][0-9]))?\b",
+                ),
+            },
+        }
+    }
+
+    /// Dates (and month / week intervals).
+    pub(crate) fn dates(
+        &self,
+        text: &str,
+        now: &DateTime<FixedOffset>,
+        numbers: &NumberRules,
+        out: &mut Vec<Cand>,
+    ) {
+        let today = now.date_naive();
+        let mut push = |s: usize, e: usize, value: Option<Value>, confidence: f32| {
+            if let Some(value) = value {
+                out.push(Cand::new(s, e, Extractor::Date, value, confidence));
+            }
+        };
+        for c in self.keyword.captures_iter(text) {
+            let m = c.get(0).expect("group 0");
+            let word = m.as_str().to_lowercase();
+            let word: String = word.split_whitespace().collect::<Vec<_>>().join(" ");
+            let offset: i64 = match word.as_str() {
+                "yesterday" | "igår" | "i går" => -1,
+                "tomorrow" | "tmrw" | "imorgon" | "i morgon" | "imorn" | "i morn" => 1,
+                w if w.contains("after") || w.contains("över") => 2,
+                _ => 0,
+            };
+            push(
+                m.start(),
+                m.end(),
+                shift_days(today, offset).map(date),
+                0.95,
+            );
+        }
+        for c in self.weekday.captures_iter(text) {
+            let m = c.get(0).expect("group 0");
+            let cue = c.get(1).map(|g| g.as_str().to_lowercase());
+            let suffix = c.get(3).map(|g| g.as_str().to_lowercase());
+            let Some(wd) = weekday_index(&c[2].to_lowercase()) else {
+                continue;
+            };
+            let cue = cue.as_deref().map(str::trim);
+            let relation = match (cue, suffix.as_deref()) {
+                (Some("i"), Some("s")) | (Some("last" | "förra"), _) => Rel::Last,
+                (Some("next" | "on next" | "nästa"), _) => Rel::NextWeek,
+                _ => Rel::Coming,
+            };
+            push(
+                m.start(),
+                m.end(),
+                resolve_weekday(today, wd, relation).map(date),
+                0.9,
+            );
+        }
+        let mut day_months = vec![(&self.day_month, 1, 2)];
+        if let Some(md) = &self.month_day {
+            day_months.push((md, 2, 1));
+        }
+        for (re, day_group, month_group) in day_months {
+            for c in re.captures_iter(text) {
+                let m = c.get(0).expect("group 0");
+                let Some(day) = day_number(&c[day_group], numbers) else {
+                    continue;
+                };
+                if day == 2
+                    && numbers.ordinal_value(&c[day_group]).is_some()
+                    && !m.as_str().to_lowercase().starts_with(['t', 'd'])
+                {
+                    // "second" / "andra" need "the" / "den".
+                    continue;
+                }
+                let Some(month) = month_index(&c[month_group]) else {
+                    continue;
+                };
+                let year = c.get(3).and_then(|y| y.as_str().parse::<i32>().ok());
+                push(
+                    m.start(),
+                    m.end(),
+                    resolve_day_month(today, year, month, day).map(date),
+                    0.95,
+                );
+            }
+        }
+        for c in self.iso.captures_iter(text) {
+            let m = c.get(0).expect("group 0");
+            let (Ok(y), Ok(mo), Ok(d)) = (c[1].parse(), c[2].parse(), c[3].parse()) else {
+                continue;
+            };
+            push(
+                m.start(),
+                m.end(),
+                NaiveDate::from_ymd_opt(y, mo, d).map(date),
+                0.99,
+            );
+        }
+        for c in self.month_cue.captures_iter(text) {
+            let m = c.get(0).expect("group 0");
+            let month_text = &c[2];
+            if self.locale == Locale::En && month_text == "may" {
+                continue; // "this may help"
+            }
+            let Some(month) = month_index(month_text) else {
+                continue;
+            };
+            let cue = c[1].to_lowercase();
+            let year = c.get(3).and_then(|y| y.as_str().parse::<i32>().ok());
+            let first = year
+                .and_then(|y| NaiveDate::from_ymd_opt(y, month, 1))
+                .or_else(|| month_occurrence(today, month, &cue));
+            push(
+                m.start(),
+                m.end(),
+                first.and_then(|f| month_interval(f, now)),
+                0.85,
+            );
+        }
+        for c in self.period.captures_iter(text) {
+            let m = c.get(0).expect("group 0");
+            let step: i32 = match c[1].to_lowercase().as_str() {
+                "next" | "nästa" => 1,
+                "last" | "förra" => -1,
+                _ => 0,
+            };
+            let unit = c[2].to_lowercase();
+            push(
+                m.start(),
+                m.end(),
+                period_interval(today, &unit, step, now),
+                0.85,
+            );
+        }
+    }
+
+    /// Times of day and time ranges.
+    pub(crate) fn times(&self, text: &str, now: &DateTime<FixedOffset>, out: &mut Vec<Cand>) {
+        for c in self.clock.captures_iter(text) {
+            let m = c.get(0).expect("group 0");
+            let hm = if let Some(word) = c.name("word") {
+                match word.as_str().to_lowercase().as_str() {
+                    "noon" | "midday" => Some((12, 0)),
+                    _ => Some((0, 0)),
+                }
+            } else {
+                let h: u32 = c["h"].parse().unwrap_or(99);
+                let min = minutes(c.name("m").map(|g| g.as_str()));
+                match c.name("ap") {
+                    Some(ap) => twelve_hour(h, ap.as_str()).map(|h| (h, min)),
+                    None => (h < 24).then_some((h, min)),
+                }
+            };
+            if let Some(v) = hm.and_then(|(h, mi)| next_at(now, h, mi)) {
+                out.push(Cand::new(
+                    m.start(),
+                    m.end(),
+                    Extractor::Time,
+                    Value::Time { value: v },
+                    0.9,
+                ));
+            }
+        }
+        for c in self.hhmm.captures_iter(text) {
+            let m = c.get(0).expect("group 0");
+            if next_char(text, m.end()) == Some(':') {
+                continue;
+            }
+            let h: u32 = c["h"].parse().unwrap_or(99);
+            let min = minutes(c.name("m").map(|g| g.as_str()));
+            if let Some(v) = next_at(now, h, min) {
+                out.push(Cand::new(
+                    m.start(),
+                    m.end(),
+                    Extractor::Time,
+                    Value::Time { value: v },
+                    0.9,
+                ));
+            }
+        }
+        for c in self.range.captures_iter(text) {
+            let m = c.get(0).expect("group 0");
+            if glued(text, m.start(), m.end()) {
+                continue;
+            }
+            if let Some(value) = self.range_value(&c, now) {
+                out.push(Cand::new(m.start(), m.end(), Extractor::Time, value, 0.85));
+            }
+        }
+    }
+
+    fn range_value(&self, c: &Captures<'_>, now: &DateTime<FixedOffset>) -> Option<Value> {
+        let sep = c["sep"].to_lowercase();
+        let dash = matches!(sep.as_str(), "-" | "–");
+        let cue = c.name("cue").is_some();
+        let colons = c.name("m1").is_some() && c.name("m2").is_some();
+        let h1: u32 = c["h1"].parse().ok()?;
+        let h2: u32 = c["h2"].parse().ok()?;
+        let (m1, m2) = (
+            minutes(c.name("m1").map(|g| g.as_str())),
+            minutes(c.name("m2").map(|g| g.as_str())),
+        );
+        let (h1, h2) = match self.locale {
+            Locale::En => {
+                let ap1 = c.name("ap1").map(|g| g.as_str().to_lowercase());
+                let ap2 = c.name("ap2").map(|g| g.as_str().to_lowercase());
+                if !(cue || dash) || (ap1.is_none() && ap2.is_none() && !colons) {
+                    return None;
+                }
+                match (ap1, ap2) {
+                    (None, None) => (h1, h2),
+                    (Some(a), None) => {
+                        let b = if h2 > h1 || h1 == 12 {
+                            a.clone()
+                        } else {
+                            flip(&a)
+                        };
+                        (twelve_hour(h1, &a)?, twelve_hour(h2, &b)?)
+                    }
+                    (None, Some(b)) => {
+                        let a = if h1 <= h2 && h2 != 12 {
+                            b.clone()
+                        } else {
+                            "a".to_owned()
+                        };
+                        (twelve_hour(h1, &a)?, twelve_hour(h2, &b)?)
+                    }
+                    (Some(a), Some(b)) => (twelve_hour(h1, &a)?, twelve_hour(h2, &b)?),
+                }
+            }
+            Locale::Sv => {
+                let kl = c.name("kl").is_some();
+                if !(kl || colons) || !(cue || dash || sep == "till") {
+                    return None;
+                }
+                (h1, h2)
+            }
+        };
+        if h1 > 23 || h2 > 24 {
+            return None;
+        }
+        let from_t = NaiveTime::from_hms_opt(h1, m1, 0)?;
+        let to_t = NaiveTime::from_hms_opt(h2 % 24, m2, 0)?;
+        let mut day = now.date_naive();
+        if day.and_time(to_t.max(from_t)) < now.naive_local() {
+            day = day.succ_opt()?;
+        }
+        let from = at(now, day, from_t)?;
+        let mut to = at(now, day, to_t)?;
+        if to <= from {
+            to = to.checked_add_signed(Duration::days(1))?;
+        }
+        Some(Value::Interval { from, to })
+    }
+
+    /// Durations ("two hours", "3 days") and relative dates and times ("in two weeks",
+    /// "om 3 dagar", "in an hour"), built on the numbers already found.
+    pub(crate) fn relative(
+        &self,
+        text: &str,
+        tokens: &[Token],
+        nums: &[Num],
+        now: &DateTime<FixedOffset>,
+        out: &mut Vec<Cand>,
+    ) {
+        for num in nums {
+            if !(num.value.is_finite() && (0.0..=1e7).contains(&num.value)) {
+                continue;
+            }
+            let rest = &text[num.end..];
+            let skip = skip_spaces(rest, 2);
+            if skip == 0 {
+                continue;
+            }
+            let Some(tok) = tokens.iter().find(|t| t.start == num.end + skip) else {
+                continue;
+            };
+            let Some(unit) = time_unit(self.locale, &tok.lower) else {
+                continue;
+            };
+            let end = tok.end;
+            let seconds = num.value * unit.seconds() as f64;
+            if seconds >= 1.0 {
+                out.push(Cand::new(
+                    num.start,
+                    end,
+                    Extractor::Duration,
+                    Value::Duration {
+                        value: unit.iso(num.value),
+                        seconds: seconds as u64,
+                    },
+                    if num.kind == NumKind::Article {
+                        0.8
+                    } else {
+                        0.9
+                    },
+                ));
+            }
+            // "in" / "within" / "om" before the number.
+            let Some(cue) = tokens.iter().rev().find(|t| t.end <= num.start) else {
+                continue;
+            };
+            let cue_ok = matches!(
+                (self.locale, cue.lower.as_str()),
+                (Locale::En, "in" | "within") | (Locale::Sv, "om")
+            );
+            if !cue_ok || !text[cue.end..num.start].chars().all(char::is_whitespace) {
+                continue;
+            }
+            if let Some((extractor, value)) = unit.after(now, num.value) {
+                out.push(Cand::new(cue.start, end, extractor, value, 0.9));
+            }
+        }
+    }
+}
+
+/// A unit of time.
+#[derive(Debug, Clone, Copy)]
+enum TimeUnit {
+    Second,
+    Minute,
+    Hour,
+    Day,
+    Week,
+    Month,
+    Year,
+}
+
+impl TimeUnit {
+    fn seconds(self) -> u64 {
+        match self {
+            TimeUnit::Second => 1,
+            TimeUnit::Minute => 60,
+            TimeUnit::Hour => 3_600,
+            TimeUnit::Day => 86_400,
+            TimeUnit::Week => 7 * 86_400,
+            TimeUnit::Month => 30 * 86_400,
+            TimeUnit::Year => 365 * 86_400,
+        }
+    }
+
+    /// ISO 8601 duration of `n` units.
+    fn iso(self, n: f64) -> String {
+        let n = if n.fract() == 0.0 {
+            format!("{}", n as u64)
+        } else {
+            format!("{n}")
+        };
+        match self {
+            TimeUnit::Second => format!("PT{n}S"),
+            TimeUnit::Minute => format!("PT{n}M"),
+            TimeUnit::Hour => format!("PT{n}H"),
+            TimeUnit::Day => format!("P{n}D"),
+            TimeUnit::Week => format!("P{n}W"),
+            TimeUnit::Month => format!("P{n}M"),
+            TimeUnit::Year => format!("P{n}Y"),
+        }
+    }
+
+    /// The date or time `n` units after `now`.
+    fn after(self, now: &DateTime<FixedOffset>, n: f64) -> Option<(Extractor, Value)> {
+        if n.fract() != 0.0 {
+            return None;
+        }
+        let n = n as u64;
+        let today = now.date_naive();
+        let date = |d: Option<NaiveDate>| d.map(|d| (Extractor::Date, Value::Date { value: d }));
+        match self {
+            TimeUnit::Second | TimeUnit::Minute | TimeUnit::Hour => {
+                let secs = i64::try_from(n.checked_mul(self.seconds())?).ok()?;
+                let value = now.checked_add_signed(Duration::try_seconds(secs)?)?;
+                Some((Extractor::Time, Value::Time { value }))
+            }
+            TimeUnit::Day => date(today.checked_add_days(Days::new(n))),
+            TimeUnit::Week => date(today.checked_add_days(Days::new(n.checked_mul(7)?))),
+            TimeUnit::Month => date(today.checked_add_months(Months::new(u32::try_from(n).ok()?))),
+            TimeUnit::Year => {
+                date(today.checked_add_months(Months::new(u32::try_from(n.checked_mul(12)?).ok()?)))
+            }
+        }
+    }
+}
+
+fn time_unit(locale: Locale, word: &str) -> Option<TimeUnit> {
+    use TimeUnit::*;
+    Some(match (locale, word) {
+        (Locale::En, "second" | "seconds" | "sec" | "secs") => Second,
+        (Locale::En, "minute" | "minutes" | "min" | "mins") => Minute,
+        (Locale::En, "hour" | "hours" | "hrs" | "hr" | "h") => Hour,
+        (Locale::En, "day" | "days") => Day,
+        (Locale::En, "week" | "weeks") => Week,
+        (Locale::En, "month" | "months") => Month,
+        (Locale::En, "year" | "years") => Year,
+        (Locale::Sv, "sekund" | "sekunder" | "sek") => Second,
+        (Locale::Sv, "minut" | "minuter" | "min") => Minute,
+        (Locale::Sv, "timme" | "timmar" | "tim" | "h") => Hour,
+        (Locale::Sv, "dag" | "dagar") => Day,
+        (Locale::Sv, "vecka" | "veckor") => Week,
+        (Locale::Sv, "månad" | "månader") => Month,
+        (Locale::Sv, "år") => Year,
+        _ => return None,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rel {
+    Coming,
+    NextWeek,
+    Last,
+}
+
+fn date(value: NaiveDate) -> Value {
+    Value::Date { value }
+}
+
+fn shift_days(day: NaiveDate, offset: i64) -> Option<NaiveDate> {
+    day.checked_add_signed(Duration::try_days(offset)?)
+}
+
+fn weekday_index(name: &str) -> Option<u32> {
+    const EN: [&str; 7] = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
+    const SV: [&str; 7] = [
+        "måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag",
+    ];
+    EN.iter()
+        .position(|d| *d == name)
+        .or_else(|| SV.iter().position(|d| *d == name))
+        .map(|i| i as u32)
+}
+
+fn resolve_weekday(today: NaiveDate, wd: u32, rel: Rel) -> Option<NaiveDate> {
+    let cur = today.weekday().num_days_from_monday();
+    let offset = match rel {
+        Rel::Coming => {
+            let d = (wd + 7 - cur) % 7;
+            if d == 0 { 7 } else { i64::from(d) }
+        }
+        Rel::NextWeek => 7 - i64::from(cur) + i64::from(wd),
+        Rel::Last => {
+            let d = (cur + 7 - wd) % 7;
+            -(if d == 0 { 7 } else { i64::from(d) })
+        }
+    };
+    shift_days(today, offset)
+}
+
+fn month_index(name: &str) -> Option<u32> {
+    let lower = name.to_lowercase();
+    let key = lower.trim_end_matches('.');
+    let prefix: String = key.chars().take(3).collect();
+    let i = match prefix.as_str() {
+        "jan" => 1,
+        "feb" => 2,
+        "mar" => 3,
+        "apr" => 4,
+        "may" | "maj" => 5,
+        "jun" => 6,
+        "jul" => 7,
+        "aug" => 8,
+        "sep" => 9,
+        "oct" | "okt" => 10,
+        "nov" => 11,
+        "dec" => 12,
+        _ => return None,
+    };
+    Some(i)
+}
+
+fn day_number(s: &str, numbers: &NumberRules) -> Option<u32> {
+    let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
+    let day = if digits.is_empty() {
+        numbers.ordinal_value(s)?
+    } else {
+        digits.parse().ok()?
+    };
+    (1..=31).contains(&day).then_some(day)
+}
+
+fn resolve_day_month(
+    today: NaiveDate,
+    year: Option<i32>,
+    month: u32,
+    day: u32,
+) -> Option<NaiveDate> {
+    if let Some(y) = year {
+        return NaiveDate::from_ymd_opt(y, month, day);
+    }
+    let this_year = NaiveDate::from_ymd_opt(today.year(), month, day);
+    match this_year {
+        Some(d) if d >= today => Some(d),
+        _ => NaiveDate::from_ymd_opt(today.year() + 1, month, day),
+    }
+}
+
+/// First day of the month named after `cue`.
+fn month_occurrence(today: NaiveDate, month: u32, cue: &str) -> Option<NaiveDate> {
+    let y = today.year();
+    let cur = today.month();
+    let year = match cue {
+        "last" | "förra" | "since" => {
+            if month < cur {
+                y
+            } else {
+                y - 1
+            }
+        }
+        "next" | "nästa" => {
+            if month > cur {
+                y
+            } else {
+                y + 1
+            }
+        }
+        _ => {
+            if month >= cur {
+                y
+            } else {
+                y + 1
+            }
+        }
+    };
+    NaiveDate::from_ymd_opt(year, month, 1)
+}
+
+fn month_interval(first: NaiveDate, now: &DateTime<FixedOffset>) -> Option<Value> {
+    let next = first.checked_add_months(Months::new(1))?;
+    Some(Value::Interval {
+        from: at(now, first, NaiveTime::MIN)?,
+        to: at(now, next, NaiveTime::MIN)?,
+    })
+}
+
+fn period_interval(
+    today: NaiveDate,
+    unit: &str,
+    step: i32,
+    now: &DateTime<FixedOffset>,
+) -> Option<Value> {
+    let (from, to) = if unit.starts_with("week") || unit.starts_with("veck") {
+        let monday = shift_days(today, -i64::from(today.weekday().num_days_from_monday()))?;
+        let from = shift_days(monday, 7 * i64::from(step))?;
+        (from, shift_days(from, 7)?)
+    } else if unit.starts_with("month") || unit.starts_with("månad") {
+        let first = today.with_day(1)?;
+        let from = if step >= 0 {
+            first.checked_add_months(Months::new(step.unsigned_abs()))?
+        } else {
+            first.checked_sub_months(Months::new(step.unsigned_abs()))?
+        };
+        (from, from.checked_add_months(Months::new(1))?)
+    } else {
+        let from = NaiveDate::from_ymd_opt(today.year() + step, 1, 1)?;
+        (
+            from,
+            NaiveDate::from_ymd_opt(today.year() + step + 1, 1, 1)?,
+        )
+    };
+    Some(Value::Interval {
+        from: at(now, from, NaiveTime::MIN)?,
+        to: at(now, to, NaiveTime::MIN)?,
+    })
+}
+
+fn minutes(m: Option<&str>) -> u32 {
+    m.and_then(|m| m.parse().ok()).unwrap_or(0)
+}
+
+fn flip(ap: &str) -> String {
+    if ap == "a" { "p" } else { "a" }.to_owned()
+}
+
+/// 12-hour clock to 24-hour.
+fn twelve_hour(h: u32, ap: &str) -> Option<u32> {
+    if !(1..=12).contains(&h) {
+        return None;
+    }
+    let pm = ap.eq_ignore_ascii_case("p");
+    Some(match (h, pm) {
+        (12, false) => 0,
+        (12, true) => 12,
+        (h, true) => h + 12,
+        (h, false) => h,
+    })
+}
+
+fn at(
+    now: &DateTime<FixedOffset>,
+    day: NaiveDate,
+    time: NaiveTime,
+) -> Option<DateTime<FixedOffset>> {
+    now.offset()
+        .from_local_datetime(&day.and_time(time))
+        .single()
+}
+
+/// The next `h:m` at or after `now`.
+fn next_at(now: &DateTime<FixedOffset>, h: u32, m: u32) -> Option<DateTime<FixedOffset>> {
+    let time = NaiveTime::from_hms_opt(h, m, 0)?;
+    let today = now.date_naive();
+    let day = if today.and_time(time) < now.naive_local() {
+        today.succ_opt()?
+    } else {
+        today
+    };
+    at(now, day, time)
+}
+
+/// Combines a date value with the time of day of a time value ("tomorrow at 3pm").
+pub(crate) fn combine(date: NaiveDate, time: &Value) -> Option<Value> {
+    let with = |t: &DateTime<FixedOffset>| {
+        t.offset()
+            .from_local_datetime(&date.and_time(t.time()))
+            .single()
+    };
+    match time {
+        Value::Time { value } => Some(Value::Time {
+            value: with(value)?,
+        }),
+        Value::Interval { from, to } => {
+            let new_from = with(from)?;
+            let new_to = new_from.checked_add_signed(*to - *from)?;
+            Some(Value::Interval {
+                from: new_from,
+                to: new_to,
+            })
+        }
+        _ => None,
+    }
+}

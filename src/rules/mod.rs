@@ -1,0 +1,702 @@
+//! Rule-based entities with normalised values, catalog gazetteers, and PII redaction, in
+//! English and Swedish.
+//!
+//! [`Rules`] compiles once (regexes, Aho-Corasick automata, the catalog) from a
+//! [`RuleConfig`] and then extracts [`Match`]es from texts:
+//!
+//! | label | examples | value |
+//! | --- | --- | --- |
+//! | `money` | `499 kr`, `$1,299.99`, `1 299,50 kr`, `20 bucks`, `femtio kronor`, `99:-` | [`Value::Money`] |
+//! | `number` | `250`, `two hundred and fifty`, `tvåhundrafemtio`, `a couple`, `ett par` | [`Value::Number`] |
+//! | `quantity` | `two pairs`, `3 st`, `två par` | [`Value::Quantity`] |
+//! | `ordinal` | `3rd`, `third`, `tredje`, `3:e` | [`Value::Ordinal`] |
+//! | `date` | `tomorrow`, `next Friday`, `in two weeks`, `the 3rd of May`, `i morgon`, `nästa fredag`, `den 3 maj`, `in May` | [`Value::Date`] or [`Value::Interval`] |
+//! | `time` | `at 3pm`, `15:30`, `kl 15`, `between 2 and 4pm`, `tomorrow at 3pm` | [`Value::Time`] or [`Value::Interval`] |
+//! | `duration` | `two hours`, `3 days`, `två timmar` | [`Value::Duration`] |
+//! | `email`, `phone`, `url` | `a@b.se`, `070-123 45 67`, `www.shop.se` | E.164 for phones |
+//! | `order_id` | `order #A-10293` (configurable patterns) | [`Value::OrderId`] |
+//! | `postal_code` | `123 45`, `zip 90210` | [`Value::PostalCode`] |
+//! | `card`, `personal_number`, `iban` | checksum-valid only | [`Value::Card`]… |
+//! | catalog type (`product`, `brand`…) | names and synonyms of the shop's catalog | [`Value::Catalog`] |
+//!
+//! **Overlap policy.** Candidates from all extractors (and, without a locale in the
+//! [`Context`], from every configured locale) are resolved greedily: the longest span wins;
+//! between equally long spans the higher-priority extractor wins (order id, which needs an
+//! explicit cue such as "order" or "#", > card > personal number >
+//! IBAN > e-mail > URL > phone > money > time > date > duration > quantity >
+//! ordinal > postal code > catalog > number), then the locale that the text looks most like.
+//! A date directly followed or preceded by a time ("tomorrow at 3pm", "i morgon kl 15") is
+//! merged into one `time`. The result is non-overlapping and sorted by start.
+//!
+//! Offsets are **byte** offsets into the text (end exclusive, on character boundaries).
+
+mod amounts;
+mod catalog;
+mod contact;
+mod datetime;
+mod numbers;
+mod pii;
+mod text;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+
+pub use catalog::{Catalog, CatalogEntry};
+pub use value::Value;
+
+use crate::error::Result;
+use contact::ContactRules;
+use datetime::DateRules;
+use numbers::{NumKind, NumberRules};
+use pii::PiiRules;
+use text::Token;
+
+/// A language the rules understand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Locale {
+    En,
+    Sv,
+}
+
+/// One kind of rule extractor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Extractor {
+    Money,
+    Number,
+    Ordinal,
+    Quantity,
+    Date,
+    Time,
+    Duration,
+    Email,
+    Phone,
+    Url,
+    OrderId,
+    PostalCode,
+    Card,
+    PersonalNumber,
+    Iban,
+    Catalog,
+}
+
+impl Extractor {
+    /// Every extractor.
+    pub const ALL: [Extractor; 16] = [
+        Extractor::Money,
+        Extractor::Number,
+        Extractor::Ordinal,
+        Extractor::Quantity,
+        Extractor::Date,
+        Extractor::Time,
+        Extractor::Duration,
+        Extractor::Email,
+        Extractor::Phone,
+        Extractor::Url,
+        Extractor::OrderId,
+        Extractor::PostalCode,
+        Extractor::Card,
+        Extractor::PersonalNumber,
+        Extractor::Iban,
+        Extractor::Catalog,
+    ];
+
+    /// The match label (catalog matches use the entry's type instead).
+    pub fn label(self) -> &'static str {
+        match self {
+            Extractor::Money => "money",
+            Extractor::Number => "number",
+            Extractor::Ordinal => "ordinal",
+            Extractor::Quantity => "quantity",
+            Extractor::Date => "date",
+            Extractor::Time => "time",
+            Extractor::Duration => "duration",
+            Extractor::Email => "email",
+            Extractor::Phone => "phone",
+            Extractor::Url => "url",
+            Extractor::OrderId => "order_id",
+            Extractor::PostalCode => "postal_code",
+            Extractor::Card => "card",
+            Extractor::PersonalNumber => "personal_number",
+            Extractor::Iban => "iban",
+            Extractor::Catalog => "catalog",
+        }
+    }
+
+    /// Tie-break between equally long candidates (higher wins).
+    fn priority(self) -> u8 {
+        match self {
+            Extractor::Card => 15,
+            Extractor::PersonalNumber => 14,
+            Extractor::Iban => 13,
+            Extractor::Email => 12,
+            Extractor::Url => 11,
+            Extractor::Phone => 10,
+            Extractor::OrderId => 16,
+            Extractor::Money => 8,
+            Extractor::Time => 7,
+            Extractor::Date => 6,
+            Extractor::Duration => 5,
+            Extractor::Quantity => 4,
+            Extractor::Ordinal => 3,
+            Extractor::PostalCode => 2,
+            Extractor::Catalog => 1,
+            Extractor::Number => 0,
+        }
+    }
+
+    fn bit(self) -> u32 {
+        1 << (self as u32)
+    }
+
+    /// The redaction placeholder of a PII extractor.
+    fn placeholder(self) -> &'static str {
+        match self {
+            Extractor::Card => "[CARD]",
+            Extractor::PersonalNumber => "[PERSONNUMMER]",
+            Extractor::Iban => "[IBAN]",
+            Extractor::Email => "[EMAIL]",
+            _ => "[PHONE]",
+        }
+    }
+}
+
+/// Configuration of the rule layer (part of the model manifest; every field has a default).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RuleConfig {
+    /// The extractors that run. Default: all.
+    pub extractors: Vec<Extractor>,
+    /// The locales tried when a call does not name one, and by [`redact`] (they decide
+    /// which national phone formats count). Default: `["en", "sv"]`.
+    pub locales: Vec<Locale>,
+    /// Regexes (Rust `regex` syntax) for the shop's order ids; capture group 1 is the id
+    /// (the whole match without a group).
+    pub order_id_patterns: Vec<String>,
+    /// A catalog file (JSONL or CSV, see [`Catalog::load`]).
+    pub catalog: Option<PathBuf>,
+}
+
+impl Default for RuleConfig {
+    fn default() -> Self {
+        RuleConfig {
+            extractors: Extractor::ALL.to_vec(),
+            locales: vec![Locale::En, Locale::Sv],
+            order_id_patterns: vec![
+                r"(?i)\b(?:order|ordernr|ordernummer|order\s+number|order\s+no|order\s+id|beställning|beställningsnummer|beställningsnr)\s*(?:#|no\.?|nr\.?|number|nummer|id)?\s*:?\s*#?\s*([A-Z]{0,3}-?[0-9]{4,})\b".to_owned(),
+                r"(?i)#([A-Z]{0,3}-?[0-9]{4,})\b".to_owned(),
+            ],
+            catalog: None,
+        }
+    }
+}
+
+/// Where a match came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchSource {
+    /// A pattern rule.
+    Rule,
+    /// The catalog gazetteer.
+    Gazetteer,
+}
+
+/// One extracted entity with its normalised value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Match {
+    /// Byte offset of the first byte (on a char boundary).
+    pub start: usize,
+    /// Byte offset after the last byte (exclusive, on a char boundary).
+    pub end: usize,
+    /// `money`, `date`, `email`, … or the catalog entry type (`product`, `brand`…).
+    pub label: String,
+    pub value: Value,
+    pub source: MatchSource,
+    pub confidence: f32,
+}
+
+/// Per-call context.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Context {
+    /// "Now", in the user's time zone: relative dates and times resolve against it, and
+    /// resolved instants carry its offset.
+    pub reference_time: DateTime<FixedOffset>,
+    /// The text's locale (it overrides the configured ones for this call); `None` tries
+    /// every configured locale.
+    pub locale: Option<Locale>,
+}
+
+impl Context {
+    /// A context with no fixed locale.
+    pub fn new(reference_time: DateTime<FixedOffset>) -> Self {
+        Context {
+            reference_time,
+            locale: None,
+        }
+    }
+}
+
+/// A candidate before overlap resolution.
+pub(crate) struct Cand {
+    start: usize,
+    end: usize,
+    extractor: Extractor,
+    value: Value,
+    confidence: f32,
+    /// Catalog entry type (the label of gazetteer matches).
+    entry_type: Option<String>,
+    /// Position of the candidate's locale in the tried order (0 for locale-free rules).
+    rank: u8,
+}
+
+impl Cand {
+    pub(crate) fn new(
+        start: usize,
+        end: usize,
+        extractor: Extractor,
+        value: Value,
+        confidence: f32,
+    ) -> Self {
+        Cand {
+            start,
+            end,
+            extractor,
+            value,
+            confidence,
+            entry_type: None,
+            rank: 0,
+        }
+    }
+
+    fn into_match(self) -> Match {
+        let (label, source) = match self.entry_type {
+            Some(t) => (t, MatchSource::Gazetteer),
+            None => (self.extractor.label().to_owned(), MatchSource::Rule),
+        };
+        Match {
+            start: self.start,
+            end: self.end,
+            label,
+            value: self.value,
+            source,
+            confidence: self.confidence,
+        }
+    }
+}
+
+/// The rules of one locale.
+struct LocaleRules {
+    numbers: NumberRules,
+    dates: DateRules,
+}
+
+impl LocaleRules {
+    fn new(locale: Locale) -> Self {
+        let numbers = NumberRules::new(locale);
+        let dates = DateRules::new(locale, &numbers);
+        LocaleRules { numbers, dates }
+    }
+}
+
+/// The compiled rule layer. Build once with [`Rules::new`]; `extract` and [`redact`] take
+/// `&self` and are safe to call from many threads.
+pub struct Rules {
+    enabled: u32,
+    locales: Vec<Locale>,
+    en: LocaleRules,
+    sv: LocaleRules,
+    pii: PiiRules,
+    contact: ContactRules,
+    catalog: Option<Catalog>,
+}
+
+impl std::fmt::Debug for Rules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rules")
+            .field("locales", &self.locales)
+            .field("catalog", &self.catalog)
+            .finish_non_exhaustive()
+    }
+}
+
+const NUMERIC: [Extractor; 6] = [
+    Extractor::Number,
+    Extractor::Money,
+    Extractor::Quantity,
+    Extractor::Duration,
+    Extractor::Date,
+    Extractor::Time,
+];
+
+impl Rules {
+    /// Compiles the rules; loads the catalog when the config names one.
+    ///
+    /// Errors: [`Error::Config`](crate::error::Error::Config) for an empty locale list or an
+    /// order-id pattern that does not compile; catalog file errors as [`Catalog::load`].
+    pub fn new(config: &RuleConfig) -> Result<Self> {
+        if config.locales.is_empty() {
+            return Err(crate::error::Error::Config(
+                "rules: at least one locale is needed".to_owned(),
+            ));
+        }
+        let mut locales = Vec::new();
+        for l in &config.locales {
+            if !locales.contains(l) {
+                locales.push(*l);
+            }
+        }
+        let catalog = config.catalog.as_deref().map(Catalog::load).transpose()?;
+        Ok(Rules {
+            enabled: config.extractors.iter().fold(0, |acc, e| acc | e.bit()),
+            locales,
+            en: LocaleRules::new(Locale::En),
+            sv: LocaleRules::new(Locale::Sv),
+            pii: PiiRules::new(),
+            contact: ContactRules::new(&config.order_id_patterns)?,
+            catalog,
+        })
+    }
+
+    /// Replaces the catalog (for a catalog built in memory).
+    pub fn with_catalog(mut self, catalog: Catalog) -> Self {
+        self.catalog = Some(catalog);
+        self
+    }
+
+    /// The catalog, if any.
+    pub fn catalog(&self) -> Option<&Catalog> {
+        self.catalog.as_ref()
+    }
+
+    fn on(&self, e: Extractor) -> bool {
+        self.enabled & e.bit() != 0
+    }
+
+    fn locale_rules(&self, l: Locale) -> &LocaleRules {
+        match l {
+            Locale::En => &self.en,
+            Locale::Sv => &self.sv,
+        }
+    }
+
+    /// All matches in `text`, non-overlapping (longest wins, then extractor priority, see
+    /// the module documentation), sorted by start.
+    ///
+    /// Dates and times resolve against `context.reference_time`: a weekday ("Friday",
+    /// "on Friday", "på fredag") is its next occurrence after today; "next Friday" /
+    /// "nästa fredag" the Friday of next week; a day and month without a year the next
+    /// occurrence on or after today; a time of day the next occurrence at or after now.
+    pub fn extract(&self, text: &str, context: &Context) -> Vec<Match> {
+        let locales = match context.locale {
+            Some(l) => vec![l],
+            None => ordered_locales(&self.locales, text),
+        };
+        let tokens = text::tokenize(text);
+        let mut cands = Vec::new();
+        for (rank, &locale) in locales.iter().enumerate() {
+            let before = cands.len();
+            self.locale_candidates(text, &tokens, locale, context, &mut cands);
+            for c in &mut cands[before..] {
+                c.rank = rank as u8;
+            }
+        }
+        self.common_candidates(text, &locales, &mut cands);
+        if self.on(Extractor::Catalog)
+            && let Some(catalog) = &self.catalog
+        {
+            for hit in catalog.find(text) {
+                let mut c = Cand::new(
+                    hit.start,
+                    hit.end,
+                    Extractor::Catalog,
+                    Value::Catalog {
+                        id: hit.entry.id.clone(),
+                        entry_type: hit.entry.entry_type.clone(),
+                        name: hit.entry.name.clone(),
+                    },
+                    if hit.fuzzy { 0.8 } else { 0.95 },
+                );
+                c.entry_type = Some(hit.entry.entry_type.clone());
+                cands.push(c);
+            }
+        }
+        cands.retain(|c| self.on(c.extractor));
+        let resolved = merge_date_time(text, resolve(cands));
+        resolved.into_iter().map(Cand::into_match).collect()
+    }
+
+    fn locale_candidates(
+        &self,
+        text: &str,
+        tokens: &[Token],
+        locale: Locale,
+        context: &Context,
+        out: &mut Vec<Cand>,
+    ) {
+        let lr = self.locale_rules(locale);
+        let now = &context.reference_time;
+        if NUMERIC.iter().any(|e| self.on(*e)) {
+            let nums = lr.numbers.numbers(text, tokens);
+            if self.on(Extractor::Number) {
+                for n in &nums {
+                    if n.kind == NumKind::Article || n.glued {
+                        continue;
+                    }
+                    let confidence = if n.kind == NumKind::Digits { 0.9 } else { 0.8 };
+                    out.push(Cand::new(
+                        n.start,
+                        n.end,
+                        Extractor::Number,
+                        Value::Number { value: n.value },
+                        confidence,
+                    ));
+                }
+            }
+            if self.on(Extractor::Money) {
+                amounts::money(text, &nums, out);
+            }
+            if self.on(Extractor::Quantity) {
+                amounts::quantities(text, tokens, &nums, locale, out);
+            }
+            lr.dates.relative(text, tokens, &nums, now, out);
+        }
+        if self.on(Extractor::Ordinal) {
+            for (s, e, v) in lr.numbers.ordinals(text, tokens) {
+                out.push(Cand::new(
+                    s,
+                    e,
+                    Extractor::Ordinal,
+                    Value::Ordinal { value: v },
+                    0.9,
+                ));
+            }
+        }
+        if self.on(Extractor::Date) {
+            lr.dates.dates(text, now, &lr.numbers, out);
+        }
+        if self.on(Extractor::Time) {
+            lr.dates.times(text, now, out);
+        }
+    }
+
+    fn common_candidates(&self, text: &str, locales: &[Locale], out: &mut Vec<Cand>) {
+        self.pii_candidates(text, locales, out);
+        if self.on(Extractor::Url) {
+            self.contact.urls(text, out);
+        }
+        if self.on(Extractor::OrderId) {
+            self.contact.order_ids(text, out);
+        }
+        if self.on(Extractor::PostalCode) {
+            self.contact.postal_codes(text, locales, out);
+        }
+    }
+
+    fn pii_candidates(&self, text: &str, locales: &[Locale], out: &mut Vec<Cand>) {
+        // Cheap pre-checks: every PII kind needs a digit, except e-mails which need '@'.
+        let has_digit = text.bytes().any(|b| b.is_ascii_digit());
+        if has_digit {
+            self.pii.cards(text, out);
+            self.pii.personal_numbers(text, out);
+            self.pii.ibans(text, out);
+            self.contact.phones(text, locales, out);
+        }
+        if text.contains('@') {
+            self.contact.emails(text, out);
+        }
+    }
+
+    /// PII matches only (all five kinds, whatever the extractor list says).
+    fn pii_matches(&self, text: &str) -> Vec<Cand> {
+        let mut cands = Vec::new();
+        self.pii_candidates(text, &self.locales, &mut cands);
+        resolve(cands)
+    }
+}
+
+/// PII redaction: replaces Luhn-valid card numbers, checksum-valid personnummer /
+/// samordningsnummer, mod-97-valid IBANs, e-mail addresses and phone numbers (all
+/// configured locales) by `[CARD]`, `[PERSONNUMMER]`, `[IBAN]`, `[EMAIL]`, `[PHONE]`; every
+/// other byte is unchanged. Returns the redacted text and the replaced matches (offsets into
+/// the original text), whatever the extractor list of the config says.
+///
+/// The redacted text is checked again, so that no PII remains that only became detectable
+/// once a neighbour was replaced.
+pub fn redact(rules: &Rules, text: &str) -> (String, Vec<Match>) {
+    let mut found = rules.pii_matches(text);
+    for _ in 0..4 {
+        if found.is_empty() {
+            break;
+        }
+        let out = apply(text, &found);
+        let more = rules.pii_matches(&out);
+        if more.is_empty() {
+            break;
+        }
+        // Map every new match through the placeholders of this round before adding any.
+        let added: Vec<Cand> = more
+            .into_iter()
+            .filter_map(|mut c| {
+                let (s, e) = to_original(&found, c.start, c.end)?;
+                c.start = s;
+                c.end = e;
+                Some(c)
+            })
+            .collect();
+        if added.is_empty() {
+            break;
+        }
+        found.extend(added);
+        found = resolve(found);
+    }
+    let out = apply(text, &found);
+    (out, found.into_iter().map(Cand::into_match).collect())
+}
+
+/// The text with each (sorted, disjoint) candidate replaced by its placeholder.
+fn apply(text: &str, found: &[Cand]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pos = 0;
+    for c in found {
+        out.push_str(&text[pos..c.start]);
+        out.push_str(c.extractor.placeholder());
+        pos = c.end;
+    }
+    out.push_str(&text[pos..]);
+    out
+}
+
+/// Maps a span of the redacted text back to the original; `None` if it touches a
+/// placeholder.
+fn to_original(found: &[Cand], start: usize, end: usize) -> Option<(usize, usize)> {
+    let mut shift: isize = 0; // original - redacted
+    for c in found {
+        let ph = c.extractor.placeholder().len();
+        let out_start = (c.start as isize - shift) as usize;
+        let out_end = out_start + ph;
+        if end <= out_start {
+            break;
+        }
+        if start < out_end {
+            return None;
+        }
+        shift += (c.end - c.start) as isize - ph as isize;
+    }
+    Some((
+        (start as isize + shift) as usize,
+        (end as isize + shift) as usize,
+    ))
+}
+
+/// The configured locales, the one that the text looks most like first.
+fn ordered_locales(configured: &[Locale], text: &str) -> Vec<Locale> {
+    let mut locales = configured.to_vec();
+    if locales.len() > 1 && looks_swedish(text) {
+        locales.sort_by_key(|l| *l != Locale::Sv);
+    }
+    locales
+}
+
+/// A cheap guess: Swedish letters or more Swedish than English function words.
+fn looks_swedish(text: &str) -> bool {
+    const SV: &[&str] = &[
+        "och", "jag", "är", "det", "inte", "på", "för", "med", "till", "min", "mitt", "vill",
+        "har", "kan", "hur", "var", "när", "vad", "om", "av", "ett", "en", "mig", "kr",
+    ];
+    const EN: &[&str] = &[
+        "the", "and", "i", "is", "my", "to", "of", "for", "with", "what", "where", "when", "how",
+        "can", "want", "please", "it", "a", "in", "on", "me",
+    ];
+    let (mut sv, mut en) = (0, 0);
+    for word in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        let lower = word.to_lowercase();
+        if lower.contains(['å', 'ä', 'ö']) {
+            sv += 1;
+        }
+        if SV.contains(&lower.as_str()) {
+            sv += 1;
+        }
+        if EN.contains(&lower.as_str()) {
+            en += 1;
+        }
+    }
+    sv > en
+}
+
+/// Greedy overlap resolution: longest first, then priority, then locale rank.
+fn resolve(mut cands: Vec<Cand>) -> Vec<Cand> {
+    cands.retain(|c| c.start < c.end);
+    cands.sort_by(|a, b| {
+        (b.end - b.start)
+            .cmp(&(a.end - a.start))
+            .then(b.extractor.priority().cmp(&a.extractor.priority()))
+            .then(a.rank.cmp(&b.rank))
+            .then(a.start.cmp(&b.start))
+    });
+    let mut kept: Vec<Cand> = Vec::with_capacity(cands.len().min(16));
+    for c in cands {
+        // `kept` is sorted by start and disjoint, so ends are sorted too.
+        let i = kept.partition_point(|k| k.start < c.end);
+        if i > 0 && kept[i - 1].end > c.start {
+            continue;
+        }
+        kept.insert(i, c);
+    }
+    kept
+}
+
+/// Merges a date next to a time of day ("tomorrow at 3pm", "kl 15 i morgon").
+fn merge_date_time(text: &str, matches: Vec<Cand>) -> Vec<Cand> {
+    let mut out: Vec<Cand> = Vec::with_capacity(matches.len());
+    for c in matches {
+        if let Some(prev) = out.last_mut()
+            && let Some(merged) = merge_pair(text, prev, &c)
+        {
+            *prev = merged;
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn merge_pair(text: &str, a: &Cand, b: &Cand) -> Option<Cand> {
+    let gap = text.get(a.end..b.start)?;
+    let gap = gap.trim_matches(|c: char| c.is_whitespace() || c == ',');
+    if !matches!(gap, "" | "on" | "at" | "på" | "kl" | "klockan") {
+        return None;
+    }
+    let (date, time) = match (&a.value, &b.value) {
+        (Value::Date { value }, t @ (Value::Time { .. } | Value::Interval { .. }))
+            if b.extractor == Extractor::Time =>
+        {
+            (*value, t)
+        }
+        (t @ (Value::Time { .. } | Value::Interval { .. }), Value::Date { value })
+            if a.extractor == Extractor::Time =>
+        {
+            (*value, t)
+        }
+        _ => return None,
+    };
+    let value = datetime::combine(date, time)?;
+    let mut merged = Cand::new(
+        a.start,
+        b.end,
+        Extractor::Time,
+        value,
+        a.confidence.min(b.confidence),
+    );
+    merged.rank = a.rank.min(b.rank);
+    Some(merged)
+}

@@ -1,0 +1,551 @@
+//! Cardinal numbers (digits and number words) and ordinals, English and Swedish.
+
+use std::collections::HashMap;
+
+use regex::Regex;
+
+use super::Locale;
+use super::text::{Token, joinable, next_char, prev_char};
+
+/// How a [`Num`] was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NumKind {
+    /// Digits ("1 299,50").
+    Digits,
+    /// Number words ("two hundred and fifty", "tvåhundrafemtio", "a couple").
+    Words,
+    /// An indefinite article ("a", "an", "en", "ett"): 1 only before a unit.
+    Article,
+}
+
+/// A number found in the text, the building block of money, quantities, durations, dates.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Num {
+    pub start: usize,
+    pub end: usize,
+    pub value: f64,
+    pub kind: NumKind,
+    /// A letter or digit follows directly ("15kr", "3pm"): not a number on its own.
+    pub glued: bool,
+}
+
+/// Compiled number patterns of one locale.
+pub(crate) struct NumberRules {
+    locale: Locale,
+    digits: Regex,
+    ordinal_digits: Regex,
+    ordinal_words: Regex,
+    ordinal_values: HashMap<String, u32>,
+}
+
+impl NumberRules {
+    pub(crate) fn new(locale: Locale) -> Self {
+        let (digits, ordinal_digits) = match locale {
+            // 1,299.99 | 1299.99 | 12
+            Locale::En => (
+                r"[1-9][0-9]{0,2}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?",
+                r"(?i)\b([0-9]{1,4})(?:st|nd|rd|th)\b",
+            ),
+            // 1 299,50 | 1.299,50 | 1299,50 | 12
+            Locale::Sv => (
+                r"[1-9][0-9]{0,2}(?:[ \u{a0}.][0-9]{3})+(?:,[0-9]+)?|[0-9]+(?:,[0-9]+)?",
+                r"(?i)\b([0-9]{1,4}):(?:a|e|dje)\b",
+            ),
+        };
+        let words = ordinal_words(locale);
+        let mut sorted: Vec<&str> = words.iter().map(|(w, _)| w.as_str()).collect();
+        sorted.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        let alternation = sorted.join("|");
+        NumberRules {
+            locale,
+            digits: Regex::new(digits).expect("number regex"),
+            ordinal_digits: Regex::new(ordinal_digits).expect("ordinal regex"),
+            ordinal_words: Regex::new(&format!(r"(?i)\b(?:{alternation})\b"))
+                .expect("ordinal word regex"),
+            ordinal_values: words.into_iter().collect(),
+        }
+    }
+
+    /// The alternation of ordinal day words (1..=31), for date patterns.
+    pub(crate) fn ordinal_alternation(&self) -> String {
+        let mut words: Vec<&str> = self.ordinal_values.keys().map(String::as_str).collect();
+        words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        words.join("|")
+    }
+
+    /// Value of an ordinal day word as matched (any case, hyphen or space).
+    pub(crate) fn ordinal_value(&self, word: &str) -> Option<u32> {
+        self.ordinal_values.get(&word.to_lowercase()).copied()
+    }
+
+    /// All numbers of `text`: digit numbers, number words and indefinite articles.
+    pub(crate) fn numbers(&self, text: &str, tokens: &[Token]) -> Vec<Num> {
+        let mut out = Vec::new();
+        for m in self.digits.find_iter(text) {
+            let (s, e) = (m.start(), m.end());
+            let prev = prev_char(text, s);
+            if prev.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                continue;
+            }
+            if prev.is_some_and(|c| matches!(c, '.' | ',' | ':'))
+                && prev_char(text, s - 1).is_some_and(|c| c.is_ascii_digit())
+            {
+                continue;
+            }
+            let next = next_char(text, e);
+            if next.is_some_and(|c| matches!(c, '.' | ',' | ':'))
+                && next_char(text, e + 1).is_some_and(|c| c.is_ascii_digit())
+            {
+                continue;
+            }
+            let Some(value) = parse_digits(m.as_str(), self.locale).filter(|v| v.is_finite())
+            else {
+                continue;
+            };
+            out.push(Num {
+                start: s,
+                end: e,
+                value,
+                kind: NumKind::Digits,
+                glued: next.is_some_and(char::is_alphanumeric),
+            });
+        }
+        self.number_words(text, tokens, &mut out);
+        out.sort_by_key(|n| n.start);
+        out
+    }
+
+    fn number_words(&self, text: &str, tokens: &[Token], out: &mut Vec<Num>) {
+        let mut i = 0;
+        while i < tokens.len() {
+            match self.parse_words(text, tokens, i) {
+                Some((value, n, kind)) => {
+                    out.push(Num {
+                        start: tokens[i].start,
+                        end: tokens[i + n - 1].end,
+                        value,
+                        kind,
+                        glued: false,
+                    });
+                    i += n;
+                }
+                None => i += 1,
+            }
+        }
+    }
+
+    /// Parses number words starting at token `i`: (value, tokens used, kind).
+    fn parse_words(&self, text: &str, tokens: &[Token], i: usize) -> Option<(f64, usize, NumKind)> {
+        let first = tokens[i].lower.as_str();
+        let second = tokens.get(i + 1).filter(|_| {
+            joinable(gap(text, tokens, i)) // "a couple", "ett par"
+        });
+        let second_word = second.map(|t| t.lower.as_str());
+        match (self.locale, first, second_word) {
+            (Locale::En, "a", Some("couple")) => return Some((2.0, 2, NumKind::Words)),
+            (Locale::Sv, "ett", Some("par")) => return Some((2.0, 2, NumKind::Words)),
+            _ => {}
+        }
+        let mut state = WordState::default();
+        let mut used = 0;
+        let mut atoms = Vec::with_capacity(4);
+        for (k, token) in tokens[i..].iter().enumerate() {
+            if k > 0 && !joinable(gap(text, tokens, i + k - 1)) {
+                break;
+            }
+            atoms.clear();
+            if !self.atoms(&token.lower, k == 0, &mut atoms) {
+                break;
+            }
+            let mut next_state = state;
+            if !atoms.iter().all(|a| next_state.push(*a)) {
+                break;
+            }
+            state = next_state;
+            used = k + 1;
+        }
+        // Drop a trailing "and".
+        while used > 0 && matches!(tokens[i + used - 1].lower.as_str(), "and" | "och") {
+            used -= 1;
+        }
+        if used == 0 {
+            return None;
+        }
+        if state.only_article {
+            return (used == 1).then_some((1.0, 1, NumKind::Article));
+        }
+        Some((state.value(), used, NumKind::Words))
+    }
+
+    /// The atoms of one token; false when it is not a number word.
+    fn atoms(&self, word: &str, first: bool, out: &mut Vec<Atom>) -> bool {
+        match self.locale {
+            Locale::En => match en_atom(word, first) {
+                Some(a) => {
+                    out.push(a);
+                    true
+                }
+                None => false,
+            },
+            Locale::Sv => {
+                if first && matches!(word, "en" | "ett") {
+                    out.push(Atom::Article);
+                    return true;
+                }
+                if word == "och" && !first {
+                    out.push(Atom::And);
+                    return true;
+                }
+                sv_decompose(word, out)
+            }
+        }
+    }
+
+    /// Ordinals: (start, end, value).
+    pub(crate) fn ordinals(&self, text: &str, tokens: &[Token]) -> Vec<(usize, usize, u64)> {
+        let mut out = Vec::new();
+        for c in self.ordinal_digits.captures_iter(text) {
+            let (Some(m), Some(d)) = (c.get(0), c.get(1)) else {
+                continue;
+            };
+            if let Ok(v) = d.as_str().parse::<u64>() {
+                out.push((m.start(), m.end(), v));
+            }
+        }
+        for m in self.ordinal_words.find_iter(text) {
+            let Some(v) = self.ordinal_value(m.as_str()) else {
+                continue;
+            };
+            if v == 2 && !self.second_has_cue(text, m.start(), tokens) {
+                continue;
+            }
+            out.push((m.start(), m.end(), u64::from(v)));
+        }
+        out
+    }
+
+    /// "second" / "andra" are ordinals only after a determiner ("the second", "den andra").
+    pub(crate) fn second_has_cue(&self, text: &str, start: usize, tokens: &[Token]) -> bool {
+        let before = text.get(..start).unwrap_or("");
+        let Some(prev) = tokens.iter().rev().find(|t| t.end <= start) else {
+            return false;
+        };
+        if !before[prev.end..].chars().all(char::is_whitespace) {
+            return false;
+        }
+        let cues: &[&str] = match self.locale {
+            Locale::En => &[
+                "the", "my", "your", "this", "that", "our", "their", "his", "her",
+            ],
+            Locale::Sv => &[
+                "den", "det", "min", "mitt", "din", "ditt", "sin", "sitt", "vår",
+            ],
+        };
+        cues.contains(&prev.lower.as_str())
+    }
+}
+
+/// The text between token `i` and token `i + 1`.
+pub(crate) fn gap<'t>(text: &'t str, tokens: &[Token], i: usize) -> &'t str {
+    text.get(tokens[i].end..tokens[i + 1].start).unwrap_or("")
+}
+
+/// Parses a digit number in the locale's notation.
+fn parse_digits(s: &str, locale: Locale) -> Option<f64> {
+    let mut clean = String::with_capacity(s.len());
+    for c in s.chars() {
+        match (locale, c) {
+            (_, '0'..='9') => clean.push(c),
+            (Locale::En, '.') | (Locale::Sv, ',') => clean.push('.'),
+            _ => {} // thousands separators
+        }
+    }
+    clean.parse().ok()
+}
+
+/// One unit of a number-word expression.
+#[derive(Debug, Clone, Copy)]
+enum Atom {
+    Unit(u64),
+    Ten(u64),
+    Hundred,
+    Scale(u64),
+    Dozen,
+    And,
+    Article,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct WordState {
+    total: u64,
+    current: u64,
+    last: Option<Last>,
+    only_article: bool,
+    started: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Last {
+    Unit,
+    Ten,
+    Hundred,
+    Scale(u64),
+    Dozen,
+    And,
+    Article,
+}
+
+impl WordState {
+    /// Feeds one atom; false when the atom cannot continue the number.
+    fn push(&mut self, atom: Atom) -> bool {
+        let last = self.last;
+        match atom {
+            Atom::Article => {
+                if self.started {
+                    return false;
+                }
+                self.current = 1;
+                self.only_article = true;
+                self.last = Some(Last::Article);
+            }
+            Atom::Unit(v) => {
+                match last {
+                    Some(Last::Unit | Last::Dozen | Last::Article) => return false,
+                    Some(Last::Ten) if v >= 10 => return false,
+                    _ => {}
+                }
+                self.current += v;
+                self.last = Some(Last::Unit);
+            }
+            Atom::Ten(v) => {
+                if matches!(
+                    last,
+                    Some(Last::Unit | Last::Ten | Last::Dozen | Last::Article)
+                ) {
+                    return false;
+                }
+                self.current += v;
+                self.last = Some(Last::Ten);
+            }
+            Atom::Hundred => {
+                if matches!(last, Some(Last::Hundred | Last::Dozen | Last::And)) {
+                    return false;
+                }
+                self.current = self.current.max(1) * 100;
+                self.last = Some(Last::Hundred);
+            }
+            Atom::Scale(s) => {
+                if matches!(last, Some(Last::And)) || matches!(last, Some(Last::Scale(p)) if p <= s)
+                {
+                    return false;
+                }
+                self.total += self.current.max(1) * s;
+                self.current = 0;
+                self.last = Some(Last::Scale(s));
+            }
+            Atom::Dozen => {
+                if matches!(last, Some(Last::Dozen | Last::And | Last::Hundred)) {
+                    return false;
+                }
+                self.current = self.current.max(1) * 12;
+                self.last = Some(Last::Dozen);
+            }
+            Atom::And => {
+                if !matches!(last, Some(Last::Hundred | Last::Scale(_))) {
+                    return false;
+                }
+                self.last = Some(Last::And);
+            }
+        }
+        if !matches!(atom, Atom::Article) {
+            self.only_article = false;
+        }
+        self.started = true;
+        true
+    }
+
+    fn value(&self) -> f64 {
+        (self.total + self.current) as f64
+    }
+}
+
+fn en_atom(word: &str, first: bool) -> Option<Atom> {
+    const UNITS: [&str; 20] = [
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+    ];
+    const TENS: [&str; 8] = [
+        "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+    ];
+    if let Some(i) = UNITS.iter().position(|w| *w == word) {
+        return Some(Atom::Unit(i as u64));
+    }
+    if let Some(i) = TENS.iter().position(|w| *w == word) {
+        return Some(Atom::Ten(20 + 10 * i as u64));
+    }
+    match word {
+        "hundred" => Some(Atom::Hundred),
+        "thousand" => Some(Atom::Scale(1_000)),
+        "million" | "millions" => Some(Atom::Scale(1_000_000)),
+        "dozen" => Some(Atom::Dozen),
+        "and" if !first => Some(Atom::And),
+        "a" | "an" if first => Some(Atom::Article),
+        _ => None,
+    }
+}
+
+const SV_MORPHEMES: &[(&str, Atom)] = &[
+    ("noll", Atom::Unit(0)),
+    ("ett", Atom::Unit(1)),
+    ("en", Atom::Unit(1)),
+    ("två", Atom::Unit(2)),
+    ("tre", Atom::Unit(3)),
+    ("fyra", Atom::Unit(4)),
+    ("fem", Atom::Unit(5)),
+    ("sex", Atom::Unit(6)),
+    ("sju", Atom::Unit(7)),
+    ("åtta", Atom::Unit(8)),
+    ("nio", Atom::Unit(9)),
+    ("tio", Atom::Unit(10)),
+    ("elva", Atom::Unit(11)),
+    ("tolv", Atom::Unit(12)),
+    ("tretton", Atom::Unit(13)),
+    ("fjorton", Atom::Unit(14)),
+    ("femton", Atom::Unit(15)),
+    ("sexton", Atom::Unit(16)),
+    ("sjutton", Atom::Unit(17)),
+    ("arton", Atom::Unit(18)),
+    ("nitton", Atom::Unit(19)),
+    ("tjugo", Atom::Ten(20)),
+    ("tjugu", Atom::Ten(20)),
+    ("trettio", Atom::Ten(30)),
+    ("fyrtio", Atom::Ten(40)),
+    ("femtio", Atom::Ten(50)),
+    ("sextio", Atom::Ten(60)),
+    ("sjuttio", Atom::Ten(70)),
+    ("åttio", Atom::Ten(80)),
+    ("nittio", Atom::Ten(90)),
+    ("hundra", Atom::Hundred),
+    ("tusen", Atom::Scale(1_000)),
+    ("miljoner", Atom::Scale(1_000_000)),
+    ("miljon", Atom::Scale(1_000_000)),
+    ("dussin", Atom::Dozen),
+];
+
+/// Splits a Swedish number word ("tvåhundrafemtio") into atoms; false if it is not one.
+fn sv_decompose(word: &str, out: &mut Vec<Atom>) -> bool {
+    if word.is_empty() {
+        return !out.is_empty();
+    }
+    // Longest morpheme first, with backtracking.
+    let mut candidates: [Option<(usize, Atom)>; 3] = [None; 3];
+    let mut n = 0;
+    for (m, atom) in SV_MORPHEMES {
+        if word.starts_with(m) && n < candidates.len() {
+            candidates[n] = Some((m.len(), *atom));
+            n += 1;
+        }
+    }
+    let mut found: Vec<(usize, Atom)> = candidates.iter().flatten().copied().collect();
+    found.sort_by_key(|(len, _)| std::cmp::Reverse(*len));
+    for (len, atom) in found {
+        out.push(atom);
+        if sv_decompose(&word[len..], out) {
+            return true;
+        }
+        out.pop();
+    }
+    false
+}
+
+/// Ordinal words for the days 1..=31, lower-case, with their values.
+fn ordinal_words(locale: Locale) -> Vec<(String, u32)> {
+    let (units, tens): (&[&str], &[(&str, &str, u32)]) = match locale {
+        Locale::En => (
+            &[
+                "first",
+                "second",
+                "third",
+                "fourth",
+                "fifth",
+                "sixth",
+                "seventh",
+                "eighth",
+                "ninth",
+                "tenth",
+                "eleventh",
+                "twelfth",
+                "thirteenth",
+                "fourteenth",
+                "fifteenth",
+                "sixteenth",
+                "seventeenth",
+                "eighteenth",
+                "nineteenth",
+            ],
+            &[("twentieth", "twenty", 20), ("thirtieth", "thirty", 30)],
+        ),
+        Locale::Sv => (
+            &[
+                "första",
+                "andra",
+                "tredje",
+                "fjärde",
+                "femte",
+                "sjätte",
+                "sjunde",
+                "åttonde",
+                "nionde",
+                "tionde",
+                "elfte",
+                "tolfte",
+                "trettonde",
+                "fjortonde",
+                "femtonde",
+                "sextonde",
+                "sjuttonde",
+                "artonde",
+                "nittonde",
+            ],
+            &[("tjugonde", "tjugo", 20), ("trettionde", "trettio", 30)],
+        ),
+    };
+    let mut out: Vec<(String, u32)> = units
+        .iter()
+        .enumerate()
+        .map(|(i, w)| ((*w).to_owned(), i as u32 + 1))
+        .collect();
+    for (word, prefix, value) in tens {
+        out.push(((*word).to_owned(), *value));
+        let last = if *value == 30 { 1 } else { 9 };
+        for (i, unit) in units.iter().take(last).enumerate() {
+            let v = value + i as u32 + 1;
+            match locale {
+                Locale::En => {
+                    out.push((format!("{prefix}-{unit}"), v));
+                    out.push((format!("{prefix} {unit}"), v));
+                }
+                Locale::Sv => out.push((format!("{prefix}{unit}"), v)),
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,1257 @@
+//! Table-driven cases for every extractor in English and Swedish, catalog loading and
+//! matching, redaction, and property tests.
+
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use chrono::DateTime;
+use proptest::prelude::*;
+
+use super::*;
+use crate::error::Error;
+
+/// Tuesday 24 November 2026, 10:00 in UTC+1.
+const NOW: &str = "2026-11-24T10:00:00+01:00";
+
+static RULES: LazyLock<Rules> = LazyLock::new(|| {
+    let rules = Rules::new(&RuleConfig::default()).expect("default rules");
+    rules.with_catalog(Catalog::load(&fixture("catalog.jsonl")).expect("catalog fixture"))
+});
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/rules_cases")
+        .join(name)
+}
+
+fn context(locale: Option<Locale>) -> Context {
+    Context {
+        reference_time: DateTime::parse_from_rfc3339(NOW).expect("reference time"),
+        locale,
+    }
+}
+
+const EN: Option<Locale> = Some(Locale::En);
+const SV: Option<Locale> = Some(Locale::Sv);
+const ANY: Option<Locale> = None;
+
+/// (locale, text, label, matched text, value as JSON).
+const POSITIVE: &[(Option<Locale>, &str, &str, &str, &str)] = &[
+    // money
+    (
+        EN,
+        "It costs $1,299.99 now",
+        "money",
+        "$1,299.99",
+        r#"{"kind":"money","amount":"1299.99","currency":"USD"}"#,
+    ),
+    (
+        EN,
+        "only 20 bucks",
+        "money",
+        "20 bucks",
+        r#"{"kind":"money","amount":"20.00","currency":"USD"}"#,
+    ),
+    (
+        EN,
+        "a hundred dollars",
+        "money",
+        "a hundred dollars",
+        r#"{"kind":"money","amount":"100.00","currency":"USD"}"#,
+    ),
+    (
+        EN,
+        "pay €20 today",
+        "money",
+        "€20",
+        r#"{"kind":"money","amount":"20.00","currency":"EUR"}"#,
+    ),
+    (
+        EN,
+        "USD 15.50",
+        "money",
+        "USD 15.50",
+        r#"{"kind":"money","amount":"15.50","currency":"USD"}"#,
+    ),
+    (
+        EN,
+        "£5 off",
+        "money",
+        "£5",
+        r#"{"kind":"money","amount":"5.00","currency":"GBP"}"#,
+    ),
+    (
+        EN,
+        "it was 499 SEK",
+        "money",
+        "499 SEK",
+        r#"{"kind":"money","amount":"499.00","currency":"SEK"}"#,
+    ),
+    (
+        EN,
+        "two thousand euros",
+        "money",
+        "two thousand euros",
+        r#"{"kind":"money","amount":"2000.00","currency":"EUR"}"#,
+    ),
+    (
+        SV,
+        "två par för 499 kr",
+        "money",
+        "499 kr",
+        r#"{"kind":"money","amount":"499.00","currency":"SEK"}"#,
+    ),
+    (
+        SV,
+        "den kostar 1 299,50 kr",
+        "money",
+        "1 299,50 kr",
+        r#"{"kind":"money","amount":"1299.50","currency":"SEK"}"#,
+    ),
+    (
+        SV,
+        "1.299,50 kronor",
+        "money",
+        "1.299,50 kronor",
+        r#"{"kind":"money","amount":"1299.50","currency":"SEK"}"#,
+    ),
+    (
+        SV,
+        "femtio kronor",
+        "money",
+        "femtio kronor",
+        r#"{"kind":"money","amount":"50.00","currency":"SEK"}"#,
+    ),
+    (
+        SV,
+        "bara 99:-",
+        "money",
+        "99:-",
+        r#"{"kind":"money","amount":"99.00","currency":"SEK"}"#,
+    ),
+    (
+        SV,
+        "15kr i frakt",
+        "money",
+        "15kr",
+        r#"{"kind":"money","amount":"15.00","currency":"SEK"}"#,
+    ),
+    (
+        SV,
+        "200 norska kronor",
+        "money",
+        "200 norska kronor",
+        r#"{"kind":"money","amount":"200.00","currency":"NOK"}"#,
+    ),
+    (
+        ANY,
+        "tvåhundra spänn",
+        "money",
+        "tvåhundra spänn",
+        r#"{"kind":"money","amount":"200.00","currency":"SEK"}"#,
+    ),
+    // numbers
+    (
+        EN,
+        "two hundred and fifty",
+        "number",
+        "two hundred and fifty",
+        r#"{"kind":"number","value":250}"#,
+    ),
+    (
+        EN,
+        "twenty-five shirts",
+        "number",
+        "twenty-five",
+        r#"{"kind":"number","value":25}"#,
+    ),
+    (
+        EN,
+        "three thousand four hundred",
+        "number",
+        "three thousand four hundred",
+        r#"{"kind":"number","value":3400}"#,
+    ),
+    (
+        EN,
+        "a couple of shirts",
+        "number",
+        "a couple",
+        r#"{"kind":"number","value":2}"#,
+    ),
+    (
+        EN,
+        "version 1.5 please",
+        "number",
+        "1.5",
+        r#"{"kind":"number","value":1.5}"#,
+    ),
+    (
+        EN,
+        "1,500 units",
+        "number",
+        "1,500",
+        r#"{"kind":"number","value":1500}"#,
+    ),
+    (
+        SV,
+        "1,5 liter",
+        "number",
+        "1,5",
+        r#"{"kind":"number","value":1.5}"#,
+    ),
+    (
+        SV,
+        "1.500 enheter",
+        "number",
+        "1.500",
+        r#"{"kind":"number","value":1500}"#,
+    ),
+    (
+        SV,
+        "tvåhundrafemtio",
+        "number",
+        "tvåhundrafemtio",
+        r#"{"kind":"number","value":250}"#,
+    ),
+    (
+        SV,
+        "två tusen",
+        "number",
+        "två tusen",
+        r#"{"kind":"number","value":2000}"#,
+    ),
+    (
+        SV,
+        "femtio",
+        "number",
+        "femtio",
+        r#"{"kind":"number","value":50}"#,
+    ),
+    (
+        SV,
+        "tjugofem",
+        "number",
+        "tjugofem",
+        r#"{"kind":"number","value":25}"#,
+    ),
+    (
+        SV,
+        "jag vill ha ett par",
+        "number",
+        "ett par",
+        r#"{"kind":"number","value":2}"#,
+    ),
+    // quantities
+    (
+        EN,
+        "I want two pairs",
+        "quantity",
+        "two pairs",
+        r#"{"kind":"quantity","value":2,"unit":"pair"}"#,
+    ),
+    (
+        EN,
+        "a pair of socks",
+        "quantity",
+        "a pair",
+        r#"{"kind":"quantity","value":1,"unit":"pair"}"#,
+    ),
+    (
+        EN,
+        "5 boxes",
+        "quantity",
+        "5 boxes",
+        r#"{"kind":"quantity","value":5,"unit":"box"}"#,
+    ),
+    (
+        SV,
+        "3 st",
+        "quantity",
+        "3 st",
+        r#"{"kind":"quantity","value":3,"unit":"piece"}"#,
+    ),
+    (
+        SV,
+        "två par för 499 kr",
+        "quantity",
+        "två par",
+        r#"{"kind":"quantity","value":2,"unit":"pair"}"#,
+    ),
+    // ordinals
+    (
+        EN,
+        "the 3rd one",
+        "ordinal",
+        "3rd",
+        r#"{"kind":"ordinal","value":3}"#,
+    ),
+    (
+        EN,
+        "the third one",
+        "ordinal",
+        "third",
+        r#"{"kind":"ordinal","value":3}"#,
+    ),
+    (
+        EN,
+        "the second item",
+        "ordinal",
+        "second",
+        r#"{"kind":"ordinal","value":2}"#,
+    ),
+    (
+        EN,
+        "twenty-first",
+        "ordinal",
+        "twenty-first",
+        r#"{"kind":"ordinal","value":21}"#,
+    ),
+    (
+        SV,
+        "den tredje",
+        "ordinal",
+        "tredje",
+        r#"{"kind":"ordinal","value":3}"#,
+    ),
+    (
+        SV,
+        "den 3:e",
+        "ordinal",
+        "3:e",
+        r#"{"kind":"ordinal","value":3}"#,
+    ),
+    (
+        SV,
+        "den andra tröjan",
+        "ordinal",
+        "andra",
+        r#"{"kind":"ordinal","value":2}"#,
+    ),
+    // dates (reference: Tuesday 2026-11-24)
+    (
+        EN,
+        "today",
+        "date",
+        "today",
+        r#"{"kind":"date","value":"2026-11-24"}"#,
+    ),
+    (
+        EN,
+        "can it arrive tomorrow?",
+        "date",
+        "tomorrow",
+        r#"{"kind":"date","value":"2026-11-25"}"#,
+    ),
+    (
+        EN,
+        "next Friday",
+        "date",
+        "next Friday",
+        r#"{"kind":"date","value":"2026-12-04"}"#,
+    ),
+    (
+        EN,
+        "on Friday",
+        "date",
+        "on Friday",
+        r#"{"kind":"date","value":"2026-11-27"}"#,
+    ),
+    (
+        EN,
+        "on Monday",
+        "date",
+        "on Monday",
+        r#"{"kind":"date","value":"2026-11-30"}"#,
+    ),
+    (
+        EN,
+        "in two weeks",
+        "date",
+        "in two weeks",
+        r#"{"kind":"date","value":"2026-12-08"}"#,
+    ),
+    (
+        EN,
+        "in 3 days",
+        "date",
+        "in 3 days",
+        r#"{"kind":"date","value":"2026-11-27"}"#,
+    ),
+    (
+        EN,
+        "the 3rd of May",
+        "date",
+        "the 3rd of May",
+        r#"{"kind":"date","value":"2027-05-03"}"#,
+    ),
+    (
+        EN,
+        "the third of May",
+        "date",
+        "the third of May",
+        r#"{"kind":"date","value":"2027-05-03"}"#,
+    ),
+    (
+        EN,
+        "May 3",
+        "date",
+        "May 3",
+        r#"{"kind":"date","value":"2027-05-03"}"#,
+    ),
+    (
+        EN,
+        "December 3rd, 2026",
+        "date",
+        "December 3rd, 2026",
+        r#"{"kind":"date","value":"2026-12-03"}"#,
+    ),
+    (
+        EN,
+        "3 May 2026",
+        "date",
+        "3 May 2026",
+        r#"{"kind":"date","value":"2026-05-03"}"#,
+    ),
+    (
+        ANY,
+        "2026-05-03",
+        "date",
+        "2026-05-03",
+        r#"{"kind":"date","value":"2026-05-03"}"#,
+    ),
+    (
+        EN,
+        "in May",
+        "date",
+        "in May",
+        r#"{"kind":"interval","from":"2027-05-01T00:00:00+01:00","to":"2027-06-01T00:00:00+01:00"}"#,
+    ),
+    (
+        EN,
+        "next week",
+        "date",
+        "next week",
+        r#"{"kind":"interval","from":"2026-11-30T00:00:00+01:00","to":"2026-12-07T00:00:00+01:00"}"#,
+    ),
+    (
+        SV,
+        "idag",
+        "date",
+        "idag",
+        r#"{"kind":"date","value":"2026-11-24"}"#,
+    ),
+    (
+        SV,
+        "kan den komma i morgon",
+        "date",
+        "i morgon",
+        r#"{"kind":"date","value":"2026-11-25"}"#,
+    ),
+    (
+        SV,
+        "imorgon",
+        "date",
+        "imorgon",
+        r#"{"kind":"date","value":"2026-11-25"}"#,
+    ),
+    (
+        SV,
+        "nästa fredag",
+        "date",
+        "nästa fredag",
+        r#"{"kind":"date","value":"2026-12-04"}"#,
+    ),
+    (
+        SV,
+        "på fredag",
+        "date",
+        "på fredag",
+        r#"{"kind":"date","value":"2026-11-27"}"#,
+    ),
+    (
+        SV,
+        "jag beställde i fredags",
+        "date",
+        "i fredags",
+        r#"{"kind":"date","value":"2026-11-20"}"#,
+    ),
+    (
+        SV,
+        "den 3 maj",
+        "date",
+        "den 3 maj",
+        r#"{"kind":"date","value":"2027-05-03"}"#,
+    ),
+    (
+        SV,
+        "den tredje maj",
+        "date",
+        "den tredje maj",
+        r#"{"kind":"date","value":"2027-05-03"}"#,
+    ),
+    (
+        SV,
+        "om två veckor",
+        "date",
+        "om två veckor",
+        r#"{"kind":"date","value":"2026-12-08"}"#,
+    ),
+    (
+        SV,
+        "i mars",
+        "date",
+        "i mars",
+        r#"{"kind":"interval","from":"2027-03-01T00:00:00+01:00","to":"2027-04-01T00:00:00+01:00"}"#,
+    ),
+    // times
+    (
+        EN,
+        "at 3pm",
+        "time",
+        "at 3pm",
+        r#"{"kind":"time","value":"2026-11-24T15:00:00+01:00"}"#,
+    ),
+    (
+        EN,
+        "at 9am",
+        "time",
+        "at 9am",
+        r#"{"kind":"time","value":"2026-11-25T09:00:00+01:00"}"#,
+    ),
+    (
+        EN,
+        "15:30",
+        "time",
+        "15:30",
+        r#"{"kind":"time","value":"2026-11-24T15:30:00+01:00"}"#,
+    ),
+    (
+        EN,
+        "between 2 and 4pm",
+        "time",
+        "between 2 and 4pm",
+        r#"{"kind":"interval","from":"2026-11-24T14:00:00+01:00","to":"2026-11-24T16:00:00+01:00"}"#,
+    ),
+    (
+        EN,
+        "tomorrow at 3pm",
+        "time",
+        "tomorrow at 3pm",
+        r#"{"kind":"time","value":"2026-11-25T15:00:00+01:00"}"#,
+    ),
+    (
+        EN,
+        "in two hours",
+        "time",
+        "in two hours",
+        r#"{"kind":"time","value":"2026-11-24T12:00:00+01:00"}"#,
+    ),
+    (
+        SV,
+        "kl 15",
+        "time",
+        "kl 15",
+        r#"{"kind":"time","value":"2026-11-24T15:00:00+01:00"}"#,
+    ),
+    (
+        SV,
+        "klockan 15.30",
+        "time",
+        "klockan 15.30",
+        r#"{"kind":"time","value":"2026-11-24T15:30:00+01:00"}"#,
+    ),
+    (
+        SV,
+        "i morgon kl 15",
+        "time",
+        "i morgon kl 15",
+        r#"{"kind":"time","value":"2026-11-25T15:00:00+01:00"}"#,
+    ),
+    (
+        SV,
+        "mellan kl 14 och 16",
+        "time",
+        "mellan kl 14 och 16",
+        r#"{"kind":"interval","from":"2026-11-24T14:00:00+01:00","to":"2026-11-24T16:00:00+01:00"}"#,
+    ),
+    // durations
+    (
+        EN,
+        "it takes two hours",
+        "duration",
+        "two hours",
+        r#"{"kind":"duration","value":"PT2H","seconds":7200}"#,
+    ),
+    (
+        EN,
+        "3 days",
+        "duration",
+        "3 days",
+        r#"{"kind":"duration","value":"P3D","seconds":259200}"#,
+    ),
+    (
+        EN,
+        "for an hour",
+        "duration",
+        "an hour",
+        r#"{"kind":"duration","value":"PT1H","seconds":3600}"#,
+    ),
+    (
+        SV,
+        "två timmar",
+        "duration",
+        "två timmar",
+        r#"{"kind":"duration","value":"PT2H","seconds":7200}"#,
+    ),
+    (
+        SV,
+        "30 minuter",
+        "duration",
+        "30 minuter",
+        r#"{"kind":"duration","value":"PT30M","seconds":1800}"#,
+    ),
+    // e-mail, phone, url
+    (
+        ANY,
+        "mail anna.svensson@example.se.",
+        "email",
+        "anna.svensson@example.se",
+        r#"{"kind":"email","value":"anna.svensson@example.se"}"#,
+    ),
+    (
+        SV,
+        "ring 070-123 45 67 tack",
+        "phone",
+        "070-123 45 67",
+        r#"{"kind":"phone","value":"+46701234567"}"#,
+    ),
+    (
+        SV,
+        "08-123 456 78",
+        "phone",
+        "08-123 456 78",
+        r#"{"kind":"phone","value":"+46812345678"}"#,
+    ),
+    (
+        ANY,
+        "call +46 8 123 456 78",
+        "phone",
+        "+46 8 123 456 78",
+        r#"{"kind":"phone","value":"+46812345678"}"#,
+    ),
+    (
+        ANY,
+        "+46 (0)70 123 45 67",
+        "phone",
+        "+46 (0)70 123 45 67",
+        r#"{"kind":"phone","value":"+46701234567"}"#,
+    ),
+    (
+        EN,
+        "call (555) 123-4567",
+        "phone",
+        "(555) 123-4567",
+        r#"{"kind":"phone","value":"+15551234567"}"#,
+    ),
+    (
+        SV,
+        "ring +1 555 123 4567",
+        "phone",
+        "+1 555 123 4567",
+        r#"{"kind":"phone","value":"+15551234567"}"#,
+    ),
+    (
+        ANY,
+        "see https://shop.se/orders/123.",
+        "url",
+        "https://shop.se/orders/123",
+        r#"{"kind":"url","value":"https://shop.se/orders/123"}"#,
+    ),
+    (
+        ANY,
+        "www.example.com",
+        "url",
+        "www.example.com",
+        r#"{"kind":"url","value":"https://www.example.com"}"#,
+    ),
+    (
+        ANY,
+        "gå till tolka.se/retur",
+        "url",
+        "tolka.se/retur",
+        r#"{"kind":"url","value":"https://tolka.se/retur"}"#,
+    ),
+    // order ids, postal codes
+    (
+        EN,
+        "where is order #A-10293?",
+        "order_id",
+        "A-10293",
+        r#"{"kind":"order_id","value":"A-10293"}"#,
+    ),
+    (
+        EN,
+        "order number 5512345",
+        "order_id",
+        "5512345",
+        r#"{"kind":"order_id","value":"5512345"}"#,
+    ),
+    (
+        SV,
+        "min beställning 123456 har inte kommit",
+        "order_id",
+        "123456",
+        r#"{"kind":"order_id","value":"123456"}"#,
+    ),
+    (
+        SV,
+        "ordernr: ab-99881",
+        "order_id",
+        "ab-99881",
+        r#"{"kind":"order_id","value":"AB-99881"}"#,
+    ),
+    (
+        SV,
+        "Storgatan 1, 123 45 Stockholm",
+        "postal_code",
+        "123 45",
+        r#"{"kind":"postal_code","value":"123 45","country":"SE"}"#,
+    ),
+    (
+        SV,
+        "postnummer 41319",
+        "postal_code",
+        "41319",
+        r#"{"kind":"postal_code","value":"413 19","country":"SE"}"#,
+    ),
+    (
+        EN,
+        "my zip code is 90210",
+        "postal_code",
+        "90210",
+        r#"{"kind":"postal_code","value":"90210","country":"US"}"#,
+    ),
+    (
+        EN,
+        "Beverly Hills, CA 90210",
+        "postal_code",
+        "90210",
+        r#"{"kind":"postal_code","value":"90210","country":"US"}"#,
+    ),
+    // cards, personnummer, IBAN
+    (
+        ANY,
+        "card 4111 1111 1111 1111 exp",
+        "card",
+        "4111 1111 1111 1111",
+        r#"{"kind":"card","brand":"visa","last4":"1111"}"#,
+    ),
+    (
+        ANY,
+        "5555555555554444",
+        "card",
+        "5555555555554444",
+        r#"{"kind":"card","brand":"mastercard","last4":"4444"}"#,
+    ),
+    (
+        ANY,
+        "4111-1111-1111-1111",
+        "card",
+        "4111-1111-1111-1111",
+        r#"{"kind":"card","brand":"visa","last4":"1111"}"#,
+    ),
+    (
+        ANY,
+        "pnr 811218-9876",
+        "personal_number",
+        "811218-9876",
+        r#"{"kind":"personal_number","value":"811218-9876","coordination":false}"#,
+    ),
+    (
+        ANY,
+        "19811218-9876",
+        "personal_number",
+        "19811218-9876",
+        r#"{"kind":"personal_number","value":"19811218-9876","coordination":false}"#,
+    ),
+    (
+        ANY,
+        "8112189876",
+        "personal_number",
+        "8112189876",
+        r#"{"kind":"personal_number","value":"811218-9876","coordination":false}"#,
+    ),
+    (
+        ANY,
+        "701063-2391",
+        "personal_number",
+        "701063-2391",
+        r#"{"kind":"personal_number","value":"701063-2391","coordination":true}"#,
+    ),
+    (
+        ANY,
+        "IBAN SE45 5000 0000 0583 9825 7466 tack",
+        "iban",
+        "SE45 5000 0000 0583 9825 7466",
+        r#"{"kind":"iban","value":"SE4550000000058398257466","country":"SE"}"#,
+    ),
+    (
+        ANY,
+        "GB82WEST12345698765432",
+        "iban",
+        "GB82WEST12345698765432",
+        r#"{"kind":"iban","value":"GB82WEST12345698765432","country":"GB"}"#,
+    ),
+    // catalog
+    (
+        EN,
+        "Nike Air Max 90 in size 43",
+        "product",
+        "Nike Air Max 90",
+        r#"{"kind":"catalog","id":"p-1","type":"product","name":"Nike Air Max 90"}"#,
+    ),
+    (
+        EN,
+        "do you have nike air-max 90?",
+        "product",
+        "nike air-max 90",
+        r#"{"kind":"catalog","id":"p-1","type":"product","name":"Nike Air Max 90"}"#,
+    ),
+    (
+        EN,
+        "anything from Nike",
+        "brand",
+        "Nike",
+        r#"{"kind":"catalog","id":"b-1","type":"brand","name":"Nike"}"#,
+    ),
+    (
+        EN,
+        "addidas shoes",
+        "brand",
+        "addidas",
+        r#"{"kind":"catalog","id":"b-2","type":"brand","name":"Adidas"}"#,
+    ),
+    (
+        EN,
+        "red jackets",
+        "category",
+        "jackets",
+        r#"{"kind":"catalog","id":"c-1","type":"category","name":"Jacka"}"#,
+    ),
+    (
+        SV,
+        "två jackor",
+        "category",
+        "jackor",
+        r#"{"kind":"catalog","id":"c-1","type":"category","name":"Jacka"}"#,
+    ),
+    (
+        SV,
+        "TROJA ARE finns?",
+        "product",
+        "TROJA ARE",
+        r#"{"kind":"catalog","id":"p-2","type":"product","name":"Tröja Åre"}"#,
+    ),
+    (
+        EN,
+        "sneakres",
+        "category",
+        "sneakres",
+        r#"{"kind":"catalog","id":"c-2","type":"category","name":"Sneakers"}"#,
+    ),
+];
+
+/// (locale, text, label that must not be found anywhere).
+const NEGATIVE: &[(Option<Locale>, &str, &str)] = &[
+    (ANY, "card 4111 1111 1111 1112", "card"),
+    (ANY, "1234567812345678", "card"),
+    (ANY, "811218-9875", "personal_number"),
+    (ANY, "811232-9876", "personal_number"),
+    (ANY, "SE45 5000 0000 0583 9825 7467", "iban"),
+    (EN, "May I return this?", "date"),
+    (EN, "Ask May about it", "date"),
+    (EN, "this may help", "date"),
+    (SV, "Mars är en planet", "date"),
+    (EN, "1,5", "number"),
+    (SV, "1.5", "number"),
+    (EN, "wait a second", "ordinal"),
+    (SV, "andra produkter", "ordinal"),
+    (SV, "(555) 123-4567", "phone"),
+    (EN, "070-123 45 67", "phone"),
+    (ANY, "2026-05-03", "phone"),
+    (EN, "I have 90210 points", "postal_code"),
+    (EN, "from 2 to 4 days", "time"),
+    (SV, "mellan 2 och 4 dagar", "time"),
+    (ANY, "user at example dot com", "email"),
+    (ANY, "item A10293", "order_id"),
+    (SV, "en tröja", "number"),
+    (EN, "a shirt", "number"),
+    (EN, "jackets and nothing", "brand"),
+];
+
+fn find<'a>(matches: &'a [Match], text: &str, label: &str, span: &str) -> Option<&'a Match> {
+    matches
+        .iter()
+        .find(|m| m.label == label && &text[m.start..m.end] == span)
+}
+
+#[test]
+fn positive_cases() {
+    let mut failures = Vec::new();
+    for (locale, text, label, span, value) in POSITIVE {
+        let matches = RULES.extract(text, &context(*locale));
+        let expected: serde_json::Value = serde_json::from_str(value).expect("case JSON");
+        match find(&matches, text, label, span) {
+            Some(m) => {
+                let got = serde_json::to_value(&m.value).expect("value JSON");
+                if got != expected {
+                    failures.push(format!(
+                        "{text:?}: {label} {span:?} = {got}, expected {expected}"
+                    ));
+                }
+            }
+            None => failures.push(format!(
+                "{text:?} ({locale:?}): no {label} {span:?}; got {:?}",
+                matches
+                    .iter()
+                    .map(|m| (m.label.as_str(), &text[m.start..m.end]))
+                    .collect::<Vec<_>>()
+            )),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn negative_cases() {
+    let mut failures = Vec::new();
+    for (locale, text, label) in NEGATIVE {
+        let matches = RULES.extract(text, &context(*locale));
+        if let Some(m) = matches.iter().find(|m| m.label == *label) {
+            failures.push(format!(
+                "{text:?}: unexpected {label} {:?}",
+                &text[m.start..m.end]
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn locale_decides_decimal_separator() {
+    let en = RULES.extract("1,500", &context(EN));
+    let sv = RULES.extract("1,500", &context(SV));
+    assert_eq!(en[0].value, Value::Number { value: 1500.0 });
+    assert_eq!(sv[0].value, Value::Number { value: 1.5 });
+    // Without a locale, Swedish-looking text prefers the Swedish reading.
+    let any = RULES.extract("jag vill ha 1,5 kg", &context(ANY));
+    let kg = Value::Quantity {
+        value: 1.5,
+        unit: "kg".to_owned(),
+    };
+    assert!(any.iter().any(|m| m.value == kg), "{any:?}");
+}
+
+#[test]
+fn matches_are_sorted_disjoint_and_sourced() {
+    let text = "Order #A-10293: två par Nike Air Max 90 för 1 299 kr, leverans på fredag kl 15, ring 070-123 45 67";
+    let matches = RULES.extract(text, &context(ANY));
+    let labels: Vec<&str> = matches.iter().map(|m| m.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        ["order_id", "quantity", "product", "money", "time", "phone"],
+        "{matches:#?}"
+    );
+    for w in matches.windows(2) {
+        assert!(w[0].end <= w[1].start);
+    }
+    assert_eq!(matches[2].source, MatchSource::Gazetteer);
+    assert_eq!(matches[0].source, MatchSource::Rule);
+}
+
+#[test]
+fn extractor_selection_and_config() {
+    let config: RuleConfig =
+        serde_json::from_str(r#"{"extractors":["email"],"locales":["sv"]}"#).expect("config");
+    assert_eq!(
+        config.order_id_patterns,
+        RuleConfig::default().order_id_patterns
+    );
+    let rules = Rules::new(&config).expect("rules");
+    let m = rules.extract("499 kr till a@b.se", &context(None));
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0].label, "email");
+
+    let bad = RuleConfig {
+        order_id_patterns: vec!["(".to_owned()],
+        ..RuleConfig::default()
+    };
+    assert!(matches!(Rules::new(&bad), Err(Error::Config(_))));
+    let none = RuleConfig {
+        locales: vec![],
+        ..RuleConfig::default()
+    };
+    assert!(matches!(Rules::new(&none), Err(Error::Config(_))));
+    assert!(serde_json::from_str::<RuleConfig>(r#"{"extractor":[]}"#).is_err());
+
+    let custom = RuleConfig {
+        order_id_patterns: vec![r"\bSO-[0-9]{6}\b".to_owned()],
+        ..RuleConfig::default()
+    };
+    let rules = Rules::new(&custom).expect("rules");
+    let m = rules.extract("status of SO-123456?", &context(EN));
+    assert_eq!(
+        m[0].value,
+        Value::OrderId {
+            value: "SO-123456".to_owned()
+        }
+    );
+}
+
+#[test]
+fn redaction_replaces_pii_only() {
+    let text = "Kort 4111 1111 1111 1111, pnr 811218-9876, IBAN SE45 5000 0000 0583 9825 7466, mejl anna@example.se, tel 070-123 45 67. Order 12345, 499 kr.";
+    let (out, found) = redact(&RULES, text);
+    assert_eq!(
+        out,
+        "Kort [CARD], pnr [PERSONNUMMER], IBAN [IBAN], mejl [EMAIL], tel [PHONE]. Order 12345, 499 kr."
+    );
+    assert_eq!(found.len(), 5);
+    let (same, none) = redact(&RULES, "kort 4111 1111 1111 1112 och 1,5 kg");
+    assert_eq!(same, "kort 4111 1111 1111 1112 och 1,5 kg");
+    assert!(none.is_empty());
+}
+
+#[test]
+fn catalog_csv_matches_jsonl() {
+    let csv = Catalog::load(&fixture("catalog.csv")).expect("csv catalog");
+    assert_eq!(csv.len(), RULES.catalog().map_or(0, Catalog::len));
+    let rules = Rules::new(&RuleConfig::default())
+        .expect("rules")
+        .with_catalog(csv);
+    let m = rules.extract("Air Max 90 och addidas", &context(SV));
+    let ids: Vec<String> = m
+        .iter()
+        .filter_map(|m| match &m.value {
+            Value::Catalog { id, .. } => Some(id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids, ["p-1", "b-2"]);
+    assert!(
+        m[1].confidence < m[0].confidence,
+        "fuzzy match has lower confidence"
+    );
+}
+
+#[test]
+fn catalog_errors_name_file_and_line() {
+    let dir = std::env::temp_dir().join(format!("tolka-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let bad = dir.join("bad.jsonl");
+    std::fs::write(&bad, "{\"id\":\"1\",\"name\":\"A\"}\n\n{\"id\":2}\n").expect("write");
+    match Catalog::load(&bad) {
+        Err(Error::Data { line, .. }) => assert_eq!(line, 3),
+        other => panic!("expected a data error, got {other:?}"),
+    }
+    let bad_csv = dir.join("bad.csv");
+    std::fs::write(&bad_csv, "id,title\n1,A\n").expect("write");
+    assert!(matches!(
+        Catalog::load(&bad_csv),
+        Err(Error::Data { line: 1, .. })
+    ));
+    assert!(matches!(
+        Catalog::load(&dir.join("missing.jsonl")),
+        Err(Error::Io { .. })
+    ));
+    let config = RuleConfig {
+        catalog: Some(dir.join("missing.csv")),
+        ..RuleConfig::default()
+    };
+    assert!(matches!(Rules::new(&config), Err(Error::Io { .. })));
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn catalog_100k_entries_loads_fast() {
+    const COLOURS: [&str; 8] = [
+        "red", "blue", "green", "black", "white", "grey", "navy", "beige",
+    ];
+    const KINDS: [&str; 8] = [
+        "shirt", "jacka", "sneaker", "byxor", "dress", "hoodie", "keps", "boots",
+    ];
+    let dir = std::env::temp_dir().join(format!("tolka-rules-100k-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("catalog.jsonl");
+    let mut text = String::with_capacity(100_000 * 90);
+    for i in 0..100_000 {
+        let name = format!(
+            "Brand{} {} {} {}",
+            i % 997,
+            COLOURS[i % 8],
+            KINDS[(i / 8) % 8],
+            i
+        );
+        text.push_str(&format!(
+            "{{\"id\":\"sku-{i}\",\"name\":\"{name}\",\"type\":\"product\",\"synonyms\":[\"model{i}\"]}}\n"
+        ));
+    }
+    std::fs::write(&path, text).expect("write");
+    let start = std::time::Instant::now();
+    let catalog = Catalog::load(&path).expect("100k catalog");
+    let elapsed = start.elapsed();
+    println!("loaded {} catalog entries in {elapsed:?}", catalog.len());
+    let rules = Rules::new(&RuleConfig::default())
+        .expect("rules")
+        .with_catalog(catalog);
+    let m = rules.extract(
+        "do you have brand5 grey shirt 5 or model77777?",
+        &context(EN),
+    );
+    let ids: Vec<&str> = m
+        .iter()
+        .filter_map(|m| match &m.value {
+            Value::Catalog { id, .. } => Some(id.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids, ["sku-5", "sku-77777"]);
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn values_serialise_with_kind_tags() {
+    let m = RULES.extract("två par för 499 kr", &context(SV));
+    let json = serde_json::to_string(&m[1]).expect("json");
+    assert_eq!(
+        json,
+        r#"{"start":14,"end":20,"label":"money","value":{"kind":"money","amount":"499.00","currency":"SEK"},"source":"rule","confidence":0.95}"#
+    );
+    let config: RuleConfig = serde_json::from_str(
+        r#"{"extractors":["money","order_id","personal_number"],"locales":["en","sv"],"catalog":"c.jsonl"}"#,
+    )
+    .expect("config");
+    assert_eq!(config.extractors[1], Extractor::OrderId);
+}
+
+/// Strings mixing the characters that rules look at with emoji, combining marks and
+/// control characters.
+fn tricky() -> impl Strategy<Value = String> {
+    let pieces = prop::sample::select(vec![
+        "4111 1111 1111 1111",
+        "811218-9876",
+        "SE45 5000 0000 0583 9825 7466",
+        "a@b.se",
+        "070-123 45 67",
+        "+46 8 123 456 78",
+        "(555) 123-4567",
+        "499 kr",
+        "$1,299.99",
+        "next Friday",
+        "i morgon kl 15",
+        "den 3 maj",
+        "between 2 and 4pm",
+        "Nike Air Max 90",
+        "tvåhundrafemtio",
+        "3:e",
+        "order #A-10293",
+        "123 45",
+        "https://x.se/a",
+        "😀",
+        "e\u{301}",
+        "\u{0}",
+        "\n",
+        "\t",
+        " ",
+        "-",
+        ",",
+        ".",
+        ":",
+        "+",
+        "@",
+        "1",
+        "0",
+        "9",
+        "kr",
+        "å",
+        "ß",
+        "İ",
+        "\u{200b}",
+        "ﬁ",
+        "#",
+        "(",
+        ")",
+        "[",
+        "]",
+    ]);
+    prop::collection::vec(pieces, 0..24).prop_map(|v| v.concat())
+}
+
+fn check_spans(text: &str, matches: &[Match]) {
+    let mut last = 0;
+    for m in matches {
+        assert!(m.start < m.end && m.end <= text.len());
+        assert!(text.is_char_boundary(m.start) && text.is_char_boundary(m.end));
+        assert!(m.start >= last, "overlap or unsorted: {matches:?}");
+        last = m.end;
+    }
+}
+
+fn check_redaction(text: &str) {
+    let (out, found) = redact(&RULES, text);
+    check_spans(text, &found);
+    // Everything outside the matches is byte-identical, matches became placeholders.
+    let mut rebuilt = String::new();
+    let mut pos = 0;
+    for m in &found {
+        rebuilt.push_str(&text[pos..m.start]);
+        rebuilt.push_str(match m.label.as_str() {
+            "card" => "[CARD]",
+            "personal_number" => "[PERSONNUMMER]",
+            "iban" => "[IBAN]",
+            "email" => "[EMAIL]",
+            "phone" => "[PHONE]",
+            other => panic!("redacted a {other}"),
+        });
+        pos = m.end;
+    }
+    rebuilt.push_str(&text[pos..]);
+    assert_eq!(out, rebuilt);
+    // No PII left.
+    let (again, left) = redact(&RULES, &out);
+    assert!(left.is_empty(), "PII left in {out:?}: {left:?}");
+    assert_eq!(again, out);
+}
+
+proptest! {
+    #[test]
+    fn spans_are_valid_on_any_string(text in any::<String>()) {
+        check_spans(&text, &RULES.extract(&text, &context(ANY)));
+        check_redaction(&text);
+    }
+
+    #[test]
+    fn spans_are_valid_on_tricky_strings(text in tricky()) {
+        for locale in [ANY, EN, SV] {
+            check_spans(&text, &RULES.extract(&text, &context(locale)));
+        }
+        check_redaction(&text);
+    }
+
+    #[test]
+    fn redaction_of_digit_soup(text in "[0-9 +()\\-.@a-zA-Z]{0,80}") {
+        check_spans(&text, &RULES.extract(&text, &context(ANY)));
+        check_redaction(&text);
+    }
+}

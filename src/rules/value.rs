@@ -1,0 +1,74 @@
+//! Typed, normalised values of rule and gazetteer matches.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::{Deserialize, Serialize, Serializer};
+
+/// The normalised value of a [`Match`](super::Match).
+///
+/// Serialised with a `kind` tag, e.g. `{"kind":"money","amount":"499.00","currency":"SEK"}`.
+/// Dates are ISO 8601 (`2026-05-03`), instants RFC 3339 / ISO 8601 with offset
+/// (`2026-05-03T15:00:00+02:00`), durations ISO 8601 (`PT2H`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Value {
+    /// An amount of money; `amount` is a decimal string with at least two decimals.
+    Money { amount: String, currency: String },
+    /// A cardinal number (integral values serialise as JSON integers).
+    Number {
+        #[serde(serialize_with = "number")]
+        value: f64,
+    },
+    /// A number of units ("two pairs", "3 st").
+    Quantity {
+        #[serde(serialize_with = "number")]
+        value: f64,
+        unit: String,
+    },
+    /// An ordinal ("3rd", "tredje", "3:e").
+    Ordinal { value: u64 },
+    /// A calendar day.
+    Date { value: NaiveDate },
+    /// An instant (a time of day resolved against the reference time).
+    Time { value: DateTime<FixedOffset> },
+    /// A half-open interval `[from, to)` (a time range, a week, a month).
+    Interval {
+        from: DateTime<FixedOffset>,
+        to: DateTime<FixedOffset>,
+    },
+    /// A length of time: ISO 8601 duration and its length in seconds (months are 30 days,
+    /// years 365 days).
+    Duration { value: String, seconds: u64 },
+    /// An e-mail address as written.
+    Email { value: String },
+    /// A phone number in E.164 (`+46701234567`).
+    Phone { value: String },
+    /// A URL; addresses without a scheme get `https://`.
+    Url { value: String },
+    /// A shop order id, upper-cased.
+    OrderId { value: String },
+    /// A postal code and its ISO 3166 country (`SE`, `US`).
+    PostalCode { value: String, country: String },
+    /// A Luhn-valid payment card; only the brand and the last four digits are kept.
+    Card { brand: String, last4: String },
+    /// A checksum-valid Swedish personnummer or samordningsnummer (`coordination`), digits
+    /// with the separator normalised (`YYMMDD-NNNN`, `YYYYMMDD-NNNN`, `+` kept).
+    PersonalNumber { value: String, coordination: bool },
+    /// A mod-97-valid IBAN, compact and upper-cased.
+    Iban { value: String, country: String },
+    /// An entry of the shop's catalog.
+    Catalog {
+        id: String,
+        #[serde(rename = "type")]
+        entry_type: String,
+        name: String,
+    },
+}
+
+/// Serialises integral floats as integers (`2`, not `2.0`).
+fn number<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+    if value.fract() == 0.0 && value.abs() < 9.0e15 {
+        serializer.serialize_i64(*value as i64)
+    } else {
+        serializer.serialize_f64(*value)
+    }
+}
