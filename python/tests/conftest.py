@@ -72,9 +72,25 @@ def read_jsonl(path: Path, limit=None) -> list:
     return out
 
 
+def _instant(value):
+    """A timestamp of a rule value (RFC 3339), else None."""
+    import datetime
+
+    if not isinstance(value, str) or "T" not in value:
+        return None
+    try:
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
 def assert_close(a, b, tol=1e-5, where="$"):
-    """Deep equality of JSON values, floats within `tol`."""
-    if isinstance(a, float) or isinstance(b, float):
+    """Deep equality of JSON values, floats within `tol`. Instants resolved by the rule layer
+    ("in an hour") follow the clock of each call, so they may differ by the seconds between
+    the two calls (at most 120 s here); dates and everything else must be equal."""
+    if _instant(a) is not None and _instant(b) is not None:
+        assert abs((_instant(a) - _instant(b)).total_seconds()) <= 120, f"{where}: {a!r} vs {b!r}"
+    elif isinstance(a, float) or isinstance(b, float):
         assert isinstance(a, (int, float)) and isinstance(b, (int, float)), f"{where}: {a!r} vs {b!r}"
         assert abs(a - b) <= tol, f"{where}: {a!r} vs {b!r}"
     elif isinstance(a, dict):
