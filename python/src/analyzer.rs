@@ -146,6 +146,21 @@ impl PyAnalyzer {
         Ok(analyses.into_iter().map(PyAnalysis).collect())
     }
 
+    /// Replaces payment cards, Swedish personal identity numbers, IBANs, e-mails and phone
+    /// numbers by `[CARD]`, `[PERSONNUMMER]`, `[IBAN]`, `[EMAIL]`, `[PHONE]`; returns
+    /// `{"text": redacted, "entities": [...]}` with offsets into the original text.
+    fn redact<'py>(
+        &self,
+        py: Python<'py>,
+        text: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let text = extract_text(text, "text")?;
+        let redaction = py
+            .detach(|| guard(|| Ok(self.inner.redact(&text))))
+            .map_err(|f| to_pyerr(py, f, Stage::Run))?;
+        to_py(py, &redaction)
+    }
+
     /// Sentence embeddings (the model's pooling, L2-normalised for `commerce-en`) as a
     /// float32 array of shape `(len(texts), dim)`.
     fn embed<'py>(

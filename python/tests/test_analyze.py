@@ -153,3 +153,11 @@ def test_options(model_dir):
     small = tolka.Analyzer(model_dir, batch_size=4, threads=1, max_length=32)
     text = "please cancel my order 00004587345"
     assert small.analyze(text).intent.label == "cancel_order"
+
+
+def test_redact_replaces_pii_only(analyzer):
+    text = "Kort 4111 1111 1111 1111, mejl anna@example.se 😀"
+    result = analyzer.redact(text)
+    assert result["text"] == "Kort [CARD], mejl [EMAIL] 😀"
+    for e in result["entities"]:
+        assert text[e["start"]:e["end"]] == e["text"]

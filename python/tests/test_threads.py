@@ -1,6 +1,5 @@
 """One Analyzer shared by Python threads; the GIL is released during analysis."""
 
-import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -82,39 +81,3 @@ def test_two_batches_run_concurrently(model_dir, texts):
     overlap = min(a1, b1) - max(a0, b0)
     shorter = min(a1 - a0, b1 - b0)
     assert overlap > 0.5 * shorter, f"calls overlapped {overlap:.2f}s of {shorter:.2f}s"
-
-
-def machine_busy() -> bool:
-    cores = os.cpu_count() or 1
-    return cores < 2 or os.getloadavg()[0] > cores - 1
-
-
-@pytest.mark.skipif(
-    machine_busy(),
-    reason=f"timing needs 2 idle cores (load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)",
-)
-def test_two_threads_faster_than_one(model_dir, texts):
-    """Two Python threads, each running analyze_batch on one half (one worker thread per
-    analyzer so that Rust does not already use every core), finish sooner than one thread
-    doing both halves."""
-    analyzers = [tolka.Analyzer(model_dir, threads=1) for _ in range(2)]
-    halves = [texts[:128], texts[128:256]]
-    analyzers[0].analyze_batch(halves[0][:8])  # warm-up
-
-    start = time.perf_counter()
-    for half in halves:
-        analyzers[0].analyze_batch(half)
-    sequential = time.perf_counter() - start
-
-    start = time.perf_counter()
-    threads = [
-        threading.Thread(target=a.analyze_batch, args=(h,)) for a, h in zip(analyzers, halves)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    parallel = time.perf_counter() - start
-    print(f"one thread {sequential:.2f}s, two threads {parallel:.2f}s")
-    # Ideal is 0.5 on two idle cores; generous slack.
-    assert parallel < 0.9 * sequential, f"parallel {parallel:.2f}s vs sequential {sequential:.2f}s"

@@ -117,6 +117,10 @@ class Analyzer:
     def analyze(self, text: str) -> Analysis: ...
     def analyze_batch(self, texts: Iterable[str]) -> list[Analysis]:
         """Analyses texts in batches (results in input order), with the GIL released."""
+    def redact(self, text: str) -> dict[str, Any]:
+        """Replace cards, personnummer, IBANs, e-mails and phones by typed placeholders;
+        returns {"text": redacted, "entities": [...]} (offsets into the original text)."""
+        ...
     def embed(self, texts: Iterable[str]) -> npt.NDArray[np.float32]:
         """Sentence embeddings, shape ``(len(texts), dim)``, float32."""
     def evaluate(self, data: StrPath) -> dict[str, Any]:
