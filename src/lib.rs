@@ -13,6 +13,9 @@
 //!   encoder) and analyses texts; [`Analyzer::builder`] tunes device, batch size, max length
 //!   and threads.
 //! - [`Analysis`]: the serde result of one text.
+//! - [`rules`]: rule and catalog entities with normalised values (money, dates, contacts,
+//!   order ids…, English and Swedish) merged into every analysis, and PII redaction
+//!   ([`Analyzer::redact`]).
 //! - [`train`] and [`eval`]: train heads on your own JSONL data, and score a model.
 //!
 //! ```no_run
