@@ -169,3 +169,37 @@ fn redact_keeps_line_accounting() {
     assert!(records[1]["error"].is_string());
     assert_eq!(records[2]["text"], "no pii here");
 }
+
+#[test]
+fn bench_prints_the_documented_json() {
+    let data = data_dir().join("clinc150-oos/dev.jsonl");
+    let args = [
+        "bench",
+        "--data",
+        data.to_str().unwrap(),
+        "--n",
+        "16",
+        "--batch-sizes",
+        "1,4",
+        "--repeats",
+        "1",
+        "--json",
+    ];
+    let out = tolka(&args, None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = report["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[1]["batch_size"], 4);
+    assert!(results[1]["utterances_per_s"].as_f64().unwrap() > 0.0);
+    assert!(
+        report["latency_ms"]["p50"].as_f64().unwrap()
+            <= report["latency_ms"]["p95"].as_f64().unwrap()
+    );
+    assert!(report["peak_rss_mb"].as_f64().unwrap() > 0.0);
+    assert!(report["cold_start_ms"].as_f64().unwrap() > 0.0);
+}
