@@ -286,7 +286,7 @@ struct WindowOutput {
     tags: Vec<f32>,
 }
 
-/// Encoder outputs for a chunk of windows: the hidden states, mask and pooled vectors.
+/// Encoder outputs for a chunk of windows: the hidden states and the pooled vectors.
 pub(crate) struct EncodedChunk {
     pub hidden: Tensor,
     pub pooled: Tensor,
