@@ -234,7 +234,7 @@ impl Heads {
                 None => None,
             },
             entities: match &manifest.entities {
-                Some(h) => Some(load("entities", &h.hidden, h.tags().len())?),
+                Some(h) => Some(load("entities", &h.hidden, h.tag_count())?),
                 None => None,
             },
             sentiment: match &manifest.sentiment {
@@ -389,7 +389,7 @@ impl Analyzer {
         let windows = self.windows(&tokens);
         let mut outputs: Vec<WindowOutput> = Vec::new();
         outputs.resize_with(windows.len(), Default::default);
-        let tag_count = self.manifest.entities.as_ref().map(|h| h.tags().len());
+        let tag_count = self.manifest.entities.as_ref().map(|h| h.tag_count());
         self.encode_windows(&tokens, &windows, |chunk, encoded| {
             let intent =
                 self.pooled_probs(&self.heads.intent, &encoded.pooled, self.temperature())?;
@@ -562,7 +562,7 @@ impl Analyzer {
             .as_ref()
             .map(|h| Sentiment::decode(h, &first.sentiment));
         let entities = self.manifest.entities.as_ref().map(|h| {
-            let n_tags = h.tags().len();
+            let n_tags = h.tag_count();
             let stride = (self.window_len() / 2).max(1);
             // Log-probabilities of token `i`, from the window where it is most central.
             let token_log_probs = |i: usize| -> &[f32] {

@@ -176,7 +176,7 @@ impl Encoder {
                     .zip(e.get_word_ids())
                 {
                     // Tokens of the prefix are dropped; one straddling it belongs to the text.
-                    if end > skip || (skip == 0) {
+                    if skip == 0 || end > skip {
                         tokens.ids.push(id);
                         tokens
                             .offsets

@@ -107,6 +107,11 @@ fn one() -> f32 {
 }
 
 impl EntityHead {
+    /// Number of BIO tags: `O` plus `B-`/`I-` per entity type.
+    pub fn tag_count(&self) -> usize {
+        1 + 2 * self.labels.len()
+    }
+
     /// The BIO tag set: `O`, `B-t1`, `I-t1`, `B-t2`, ...
     pub fn tags(&self) -> Vec<String> {
         std::iter::once("O".to_owned())
