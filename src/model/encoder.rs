@@ -10,6 +10,7 @@ use tokenizers::Tokenizer;
 
 use crate::error::{Error, Result};
 use crate::model::bert::Bert;
+use crate::model::cpu::CpuBert;
 
 /// The tokens of one text, without special tokens.
 #[derive(Debug, Clone, Default)]
@@ -21,10 +22,16 @@ pub(crate) struct Tokens {
     pub words: Vec<Option<u32>>,
 }
 
+/// The forward pass: plain buffers on the CPU, candle tensors on an accelerator.
+enum Backend {
+    Cpu(CpuBert),
+    Candle(Bert),
+}
+
 /// A Hugging Face–format BERT-family encoder directory
 /// (`config.json`, `tokenizer.json`, `model.safetensors`).
 pub(crate) struct Encoder {
-    model: Bert,
+    model: Backend,
     tokenizer: Tokenizer,
     hidden_size: usize,
     max_positions: usize,
@@ -114,7 +121,11 @@ impl Encoder {
             })?;
             (vb, config)
         };
-        let model = Bert::load(vb, &config).map_err(|source| Error::Tensors {
+        let model = match device {
+            Device::Cpu => CpuBert::load(vb, &config).map(Backend::Cpu),
+            _ => Bert::load(vb, &config).map(Backend::Candle),
+        }
+        .map_err(|source| Error::Tensors {
             path: weights_path.clone(),
             source,
         })?;
@@ -208,9 +219,32 @@ impl Encoder {
             mask.extend(std::iter::repeat_n(1f32, real));
             mask.extend(std::iter::repeat_n(0f32, len - real));
         }
-        let ids = Tensor::from_vec(ids, (batch, len), &self.device)?;
+        let hidden = match &self.model {
+            Backend::Cpu(model) => {
+                // Packed real tokens in, padded [batch, len, hidden] out (padding rows zero).
+                let sequences: Vec<&[u32]> = ids
+                    .chunks_exact(len.max(1))
+                    .zip(windows)
+                    .map(|(row, w)| &row[..w.len() + self.special_len()])
+                    .collect();
+                let packed = model.forward(&sequences)?;
+                let h = self.hidden_size;
+                let mut padded = vec![0f32; batch * len * h];
+                let mut source = packed.chunks_exact(h);
+                for (row, &m) in padded.chunks_exact_mut(h).zip(&mask) {
+                    if m > 0.0 {
+                        row.copy_from_slice(source.next().expect("one state per real token"));
+                    }
+                }
+                Tensor::from_vec(padded, (batch, len, h), &self.device)?
+            }
+            Backend::Candle(model) => {
+                let ids = Tensor::from_vec(ids, (batch, len), &self.device)?;
+                let mask = Tensor::from_vec(mask.clone(), (batch, len), &self.device)?;
+                model.forward(&ids, &mask)?
+            }
+        };
         let mask = Tensor::from_vec(mask, (batch, len), &self.device)?;
-        let hidden = self.model.forward(&ids, &mask)?;
         Ok((hidden, mask))
     }
 
@@ -246,11 +280,13 @@ mod tests {
 
     use super::*;
 
-    /// The tuned forward pass computes what candle's reference `BertModel` computes.
+    /// Both forward passes (the CPU one and the candle one used on accelerators) compute
+    /// what candle's reference `BertModel` computes, on a padded batch of mixed lengths.
     #[test]
-    fn fast_path_matches_the_candle_reference() {
+    fn forward_passes_match_the_candle_reference() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/base/all-MiniLM-L6-v2");
         let encoder = Encoder::load(&dir, &Device::Cpu).unwrap();
+        assert!(matches!(encoder.model, Backend::Cpu(_)));
         let config: BertConfig =
             serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap())
                 .unwrap();
@@ -262,7 +298,8 @@ mod tests {
             )
         }
         .unwrap();
-        let reference = BertModel::load(vb, &config).unwrap();
+        let reference = BertModel::load(vb.clone(), &config).unwrap();
+        let tuned = Bert::load(vb, &config).unwrap();
         let texts = [
             "hi",
             "where is my order 113542617735902, it is late",
@@ -270,7 +307,7 @@ mod tests {
         ];
         let tokens = encoder.tokenize(&texts).unwrap();
         let windows: Vec<&[u32]> = tokens.iter().map(|t| t.ids.as_slice()).collect();
-        let (fast, mask) = encoder.forward(&windows).unwrap();
+        let (cpu, mask) = encoder.forward(&windows).unwrap();
         let (b, len) = mask.dims2().unwrap();
         let mut ids = Vec::new();
         for w in &windows {
@@ -281,20 +318,23 @@ mod tests {
             );
         }
         let ids = Tensor::from_vec(ids, (b, len), &Device::Cpu).unwrap();
-        let slow = reference
+        let expected = reference
             .forward(&ids, &ids.zeros_like().unwrap(), Some(&mask))
             .unwrap();
+        let candle = tuned.forward(&ids, &mask).unwrap();
         // Compare the states of real tokens only (padding rows are never read).
-        let diff = ((fast - slow)
+        for (name, states) in [("cpu", cpu), ("candle", candle)] {
+            let diff = ((states - &expected)
+                .unwrap()
+                .abs()
+                .unwrap()
+                .broadcast_mul(&mask.unsqueeze(2).unwrap()))
             .unwrap()
-            .abs()
+            .max_all()
             .unwrap()
-            .broadcast_mul(&mask.unsqueeze(2).unwrap()))
-        .unwrap()
-        .max_all()
-        .unwrap()
-        .to_scalar::<f32>()
-        .unwrap();
-        assert!(diff < 1e-4, "max difference {diff}");
+            .to_scalar::<f32>()
+            .unwrap();
+            assert!(diff < 1e-4, "{name}: max difference {diff}");
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Model packages: the manifest, the base encoder and the task heads.
 
 pub(crate) mod bert;
+pub(crate) mod cpu;
 pub(crate) mod e5s1;
 pub(crate) mod encoder;
 pub(crate) mod heads;
