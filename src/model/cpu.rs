@@ -21,7 +21,8 @@ use rayon::prelude::*;
 const PARALLEL_MIN: usize = 1 << 14;
 
 /// `y = x·Wᵀ + b`, with `Wᵀ` stored `[inputs, outputs]` row-major.
-struct Dense {
+#[derive(Debug, Clone)]
+pub(crate) struct Dense {
     weight_t: Vec<f32>,
     bias: Vec<f32>,
     inputs: usize,
@@ -29,6 +30,11 @@ struct Dense {
 }
 
 impl Dense {
+    /// Width of the output.
+    pub fn outputs(&self) -> usize {
+        self.outputs
+    }
+
     fn load(
         vb: &VarBuilder,
         name: &str,
@@ -42,7 +48,8 @@ impl Dense {
         )
     }
 
-    fn new(weight: &Tensor, bias: &Tensor) -> candle_core::Result<Self> {
+    /// From a checkpoint's `[outputs, inputs]` weight and `[outputs]` bias.
+    pub fn new(weight: &Tensor, bias: &Tensor) -> candle_core::Result<Self> {
         let (outputs, inputs) = weight.dims2()?;
         Ok(Self {
             weight_t: weight.t()?.contiguous()?.flatten_all()?.to_vec1()?,
@@ -53,7 +60,7 @@ impl Dense {
     }
 
     /// `out = x·Wᵀ + b`, or `out += x·Wᵀ + b` with `accumulate` (a residual already in `out`).
-    fn forward(&self, x: &[f32], out: &mut [f32], accumulate: bool) {
+    pub fn forward(&self, x: &[f32], out: &mut [f32], accumulate: bool) {
         let rows = x.len() / self.inputs;
         assert_eq!(x.len(), rows * self.inputs, "input is not [rows, inputs]");
         assert_eq!(

@@ -7,6 +7,7 @@ use candle_core::{Device, Module, Tensor};
 use candle_nn::Linear;
 
 use crate::error::{Error, Result};
+use crate::model::cpu::Dense;
 
 /// A feed-forward head: `hidden` ReLU layers, then a linear output layer.
 ///
@@ -14,6 +15,8 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone)]
 pub(crate) struct Head {
     layers: Vec<Linear>,
+    /// The same layers on plain buffers, for analysis on the CPU.
+    cpu: Option<Vec<Dense>>,
 }
 
 impl Head {
@@ -59,16 +62,42 @@ impl Head {
                 Ok(Linear::new(weight, Some(bias)))
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Self { layers })
+        let cpu = match device {
+            Device::Cpu => Some(
+                layers
+                    .iter()
+                    .map(|l| Dense::new(l.weight(), l.bias().expect("loaded with bias")))
+                    .collect::<candle_core::Result<Vec<_>>>()?,
+            ),
+            _ => None,
+        };
+        Ok(Self { layers, cpu })
     }
 
     /// Builds a head from layers (used by training).
     pub fn new(layers: Vec<Linear>) -> Self {
-        Self { layers }
+        Self { layers, cpu: None }
     }
 
     /// Logits for `xs` (`[..., input]` → `[..., output]`).
     pub fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+        if let (Some(dense), true) = (&self.cpu, xs.device().is_cpu()) {
+            let mut values = xs.flatten_all()?.to_vec1::<f32>()?;
+            let rows = values.len() / xs.dim(candle_core::D::Minus1)?.max(1);
+            for (i, layer) in dense.iter().enumerate() {
+                if i > 0 {
+                    values.iter_mut().for_each(|v| *v = v.max(0.0));
+                }
+                let mut out = vec![0f32; rows * layer.outputs()];
+                layer.forward(&values, &mut out, false);
+                values = out;
+            }
+            let mut dims = xs.dims().to_vec();
+            if let (Some(last), Some(layer)) = (dims.last_mut(), dense.last()) {
+                *last = layer.outputs();
+            }
+            return Tensor::from_vec(values, dims, xs.device());
+        }
         let mut xs = xs.clone();
         for (i, layer) in self.layers.iter().enumerate() {
             if i > 0 {
@@ -77,5 +106,40 @@ impl Head {
             xs = layer.forward(&xs)?;
         }
         Ok(xs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plain-buffer forward on the CPU computes what the candle layers compute.
+    #[test]
+    fn cpu_forward_matches_candle_layers() {
+        let device = Device::Cpu;
+        let sizes = Head::sizes(16, &[8], 5);
+        let mut tensors = HashMap::new();
+        for (i, io) in sizes.windows(2).enumerate() {
+            let w = Tensor::randn(0f32, 1.0, (io[1], io[0]), &device).unwrap();
+            let b = Tensor::randn(0f32, 1.0, io[1], &device).unwrap();
+            tensors.insert(format!("h.{i}.weight"), w);
+            tensors.insert(format!("h.{i}.bias"), b);
+        }
+        let head = Head::from_tensors(&mut tensors, "h", &sizes, Path::new("x"), &device).unwrap();
+        assert!(head.cpu.is_some());
+        let reference = Head::new(head.layers.clone());
+        let xs = Tensor::randn(0f32, 1.0, (3, 4, 16), &device).unwrap();
+        let fast = head.forward(&xs).unwrap();
+        let slow = reference.forward(&xs).unwrap();
+        assert_eq!(fast.dims(), &[3, 4, 5]);
+        let diff = (fast - slow)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(diff < 1e-5, "max difference {diff}");
     }
 }
