@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 use crate::entity::{self, Entity, Word};
 use crate::error::{Error, Result};
 use crate::intent::Intent;
+use crate::lang::{DEFAULT_LANGUAGES, Language, LanguageId, RELIABLE};
 use crate::model::encoder::{Encoder, Tokens};
 use crate::model::heads::Head;
 use crate::model::{HEADS_FILE, Manifest, Pooling};
-use crate::rules::{Context, RuleConfig, Rules};
+use crate::rules::{Context, Locale, RuleConfig, Rules};
 use crate::sentiment::Sentiment;
 
 /// Largest accepted batch size; larger values are a configuration error.
@@ -73,6 +74,9 @@ pub struct Analysis {
     pub entities: Option<Vec<Entity>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sentiment: Option<Sentiment>,
+    /// The text's language (`None` for a text without letters, or with identification off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<Language>,
 }
 
 /// A text with its personal data replaced by placeholders; see [`Analyzer::redact`].
@@ -93,6 +97,7 @@ pub struct AnalyzerBuilder {
     threads: Option<usize>,
     encoder_dir: Option<PathBuf>,
     rules: Option<Option<RuleConfig>>,
+    languages: Option<Vec<String>>,
 }
 
 impl AnalyzerBuilder {
@@ -100,6 +105,15 @@ impl AnalyzerBuilder {
     /// `rules`).
     pub fn rules(mut self, rules: Option<RuleConfig>) -> Self {
         self.rules = Some(rules);
+        self
+    }
+
+    /// Languages that language identification chooses among, as BCP 47 codes (default: the
+    /// manifest's `languages`, else English and Swedish); an empty list turns it off.
+    /// Restricting the candidates matters: over all 70 languages of the identifier, short
+    /// chat messages are often misread.
+    pub fn languages<S: Into<String>>(mut self, codes: impl IntoIterator<Item = S>) -> Self {
+        self.languages = Some(codes.into_iter().map(Into::into).collect());
         self
     }
 
@@ -183,7 +197,17 @@ impl AnalyzerBuilder {
         let config = self.rules.unwrap_or_else(|| manifest.rules.clone());
         let rules_in_analyses = config.is_some();
         let rules = Rules::new(&config.unwrap_or_default())?;
+        let languages = self
+            .languages
+            .or_else(|| manifest.languages.clone())
+            .unwrap_or_else(|| DEFAULT_LANGUAGES.iter().map(|&c| c.to_owned()).collect());
+        let language_id = if languages.is_empty() {
+            None
+        } else {
+            Some(LanguageId::new(&languages)?)
+        };
         Ok(Analyzer {
+            language_id,
             encoder,
             manifest,
             heads,
@@ -262,6 +286,7 @@ pub struct Analyzer {
     heads: Heads,
     /// The rule layer (the model's, else the defaults for [`Analyzer::redact`]).
     rules: Rules,
+    language_id: Option<LanguageId>,
     /// Whether analyses include rule and catalog entities.
     rules_in_analyses: bool,
     batch_size: usize,
@@ -310,6 +335,7 @@ impl Analyzer {
             threads: None,
             encoder_dir: None,
             rules: None,
+            languages: None,
         }
     }
 
@@ -474,6 +500,7 @@ impl Analyzer {
                 .sentiment
                 .as_ref()
                 .map(|_| Sentiment::neutral()),
+            lang: None,
         }
     }
 
@@ -583,7 +610,27 @@ impl Analyzer {
             let words = words(tokens, token_log_probs);
             entity::decode(text, &words, &h.labels)
         });
+        let lang = self.language_id.as_ref().and_then(|id| id.identify(text));
         let entities = if self.rules_in_analyses {
+            // A reliably identified language picks the rules' locale when the call names
+            // none; otherwise every configured locale is tried.
+            let reliable = lang.as_ref().filter(|l| l.confidence > RELIABLE);
+            let locale = match reliable.map(|l| l.code.as_str()) {
+                Some("en") => Some(Locale::En),
+                Some("sv") => Some(Locale::Sv),
+                _ => None,
+            };
+            let local;
+            let context = match locale {
+                Some(l) if context.locale.is_none() && self.rules.locales().contains(&l) => {
+                    local = Context {
+                        locale: Some(l),
+                        ..context.clone()
+                    };
+                    &local
+                }
+                _ => context,
+            };
             Some(entity::merge(
                 text,
                 entities.unwrap_or_default(),
@@ -596,6 +643,7 @@ impl Analyzer {
             intent,
             entities,
             sentiment,
+            lang,
         }
     }
 }

@@ -185,6 +185,7 @@ pub fn train(
         entities: None,
         sentiment: None,
         rules: options.rules.clone(),
+        languages: None,
     };
 
     // Intent.

@@ -84,6 +84,13 @@ serde_methods!(PyAnalysis, Analysis, "Analysis", {
         self.0.sentiment.clone().map(PySentiment)
     }
 
+    /// The text's language as `{"code": "sv", "confidence": 0.98}` (`None` for a text
+    /// without letters, or with language identification off).
+    #[getter]
+    fn lang<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.0.lang.as_ref().map(|l| to_py(py, l)).transpose()
+    }
+
     fn __repr__(&self, py: Python<'_>) -> String {
         let intent = self
             .0

@@ -35,6 +35,10 @@ pub struct Manifest {
     /// The rule layer (normalised money, dates, contacts, order ids, catalog); absent = off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rules: Option<crate::rules::RuleConfig>,
+    /// Languages that language identification chooses among (BCP 47 codes; default
+    /// [`DEFAULT_LANGUAGES`](crate::lang::DEFAULT_LANGUAGES)); an empty list turns it off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub languages: Option<Vec<String>>,
 }
 
 /// The base encoder the heads were trained on.

@@ -379,6 +379,11 @@ impl Rules {
         self.enabled & e.bit() != 0
     }
 
+    /// The configured locales, in the order they are tried.
+    pub(crate) fn locales(&self) -> &[Locale] {
+        &self.locales
+    }
+
     fn locale_rules(&self, l: Locale) -> &LocaleRules {
         match l {
             Locale::En => &self.en,

@@ -315,3 +315,45 @@ fn redaction_replaces_pii_and_nothing_else() {
         "ref 4111 1111 1111 1112"
     );
 }
+
+#[test]
+fn identifies_the_language_and_lets_it_pick_the_rules_locale() {
+    use chrono::TimeZone;
+    let reference = chrono::FixedOffset::east_opt(3600)
+        .unwrap()
+        .with_ymd_and_hms(2026, 11, 24, 10, 0, 0)
+        .unwrap();
+    let context = tolka::rules::Context::new(reference);
+    let texts = [
+        "Hej, jag vill returnera skorna jag köpte, kan ni hämta dem på fredag?",
+        "Hi, I want to return the shoes I bought, can you pick them up on Friday?",
+        "!!! 123",
+    ];
+    let analyses = analyzer().analyze_batch_with(&texts, &context).unwrap();
+    let lang = |a: &tolka::Analysis| a.lang.as_ref().map(|l| l.code.clone());
+    assert_eq!(lang(&analyses[0]).as_deref(), Some("sv"));
+    assert_eq!(lang(&analyses[1]).as_deref(), Some("en"));
+    assert_eq!(lang(&analyses[2]), None);
+    // "på fredag" resolves with the Swedish rules, "on Friday" with the English ones.
+    for a in &analyses[..2] {
+        let entities = a.entities.as_ref().unwrap();
+        let date = entities
+            .iter()
+            .find(|e| e.label == "date")
+            .unwrap_or_else(|| panic!("a date in {entities:?}"));
+        assert_eq!(
+            serde_json::to_value(&date.value).unwrap(),
+            serde_json::json!({"kind": "date", "value": "2026-11-27"})
+        );
+    }
+    // An empty candidate list turns identification off; unknown codes are refused.
+    let off = Analyzer::builder(model_dir())
+        .languages(Vec::<String>::new())
+        .build()
+        .unwrap();
+    assert_eq!(off.analyze(texts[0]).unwrap().lang, None);
+    let built = Analyzer::builder(model_dir())
+        .languages(["en", "klingon"])
+        .build();
+    assert!(matches!(built, Err(Error::Config(_))));
+}

@@ -90,6 +90,9 @@ class Analysis:
     def entities(self) -> Optional[list[Entity]]: ...
     @property
     def sentiment(self) -> Optional[Sentiment]: ...
+    @property
+    def lang(self) -> Optional[dict[str, Any]]:
+        """``{"code": "sv", "confidence": 0.98}``; ``None`` without letters."""
     def to_dict(self) -> dict[str, Any]:
         """The JSON object that ``tolka tag`` writes as ``"analysis"``."""
     def to_json(self) -> str: ...
