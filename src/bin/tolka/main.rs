@@ -514,8 +514,11 @@ fn percentile(xs: &[f64], p: f64) -> f64 {
     xs[lo] + (xs[hi] - xs[lo]) * (k - lo as f64)
 }
 
-fn bench(args: BenchArgs) -> Result<()> {
+fn bench(mut args: BenchArgs) -> Result<()> {
     use std::time::Instant;
+    // Each measured batch goes to the encoder whole: one call of `bs` texts.
+    let largest = args.batch_sizes.iter().copied().max().unwrap_or(1);
+    args.model.batch_size = args.model.batch_size.max(largest);
     let text = std::fs::read_to_string(&args.data)
         .with_context(|| format!("reading {}", args.data.display()))?;
     let jsonl = Format::from_path(&args.data.display().to_string()) == Format::Jsonl;
