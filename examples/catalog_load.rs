@@ -67,7 +67,7 @@ fn main() -> anyhow::Result<()> {
     let mut times: [Vec<f64>; 6] = Default::default();
     for _ in 0..rounds {
         let [lw, lc, pw, pc, bw, bc] = &mut times;
-        let c = timed(lw, lc, || Catalog::load(&path))?;
+        let c = timed(lw, lc, || Catalog::load(&path).map_err(anyhow::Error::from))?;
         assert_eq!(c.len(), n);
         drop(c);
         let entries: Vec<CatalogEntry> = timed(pw, pc, || {
@@ -75,7 +75,9 @@ fn main() -> anyhow::Result<()> {
                 .map(serde_json::from_str)
                 .collect::<Result<_, _>>()
         })?;
-        let c = timed(bw, bc, || Catalog::from_entries(entries))?;
+        let c = timed(bw, bc, || {
+            Catalog::from_entries(entries).map_err(anyhow::Error::from)
+        })?;
         drop(c);
     }
     let [lw, lc, pw, pc, bw, bc] = times.map(|v| 1e3 * median(v));

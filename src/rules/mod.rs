@@ -178,7 +178,9 @@ pub struct RuleConfig {
     /// which national phone formats count). Default: `["en", "sv"]`.
     pub locales: Vec<Locale>,
     /// Regexes (Rust `regex` syntax) for the shop's order ids; capture group 1 is the id
-    /// (the whole match without a group).
+    /// (the whole match without a group). A match right after the name of another document
+    /// ("invoice #12588", "bill #123", "faktura #123", "kvitto", "receipt", "ticket",
+    /// "ärende", "case") is not an order id.
     pub order_id_patterns: Vec<String>,
     /// A catalog file (JSONL or CSV, see [`Catalog::load`]).
     pub catalog: Option<PathBuf>,
@@ -190,8 +192,10 @@ impl Default for RuleConfig {
             extractors: Extractor::ALL.to_vec(),
             locales: vec![Locale::En, Locale::Sv],
             order_id_patterns: vec![
-                r"(?i)\b(?:order|ordernr|ordernummer|order\s+number|order\s+no|order\s+id|beställning|beställningsnummer|beställningsnr)\s*(?:#|no\.?|nr\.?|number|nummer|id)?\s*:?\s*#?\s*([A-Z]{0,3}-?[0-9]{4,})\b".to_owned(),
+                r"(?i)\b(?:order|ordernr|ordernummer|order\s+number|order\s+no|order\s+id|purchase\s+order|beställning|beställningsnummer|beställningsnr)\s*(?:#|no\.?|nr\.?|number|nummer|id)?\s*:?\s*#?\s*([A-Z]{0,3}-?[0-9]{4,})\b".to_owned(),
                 r"(?i)#([A-Z]{0,3}-?[0-9]{4,})\b".to_owned(),
+                // "purchase 00123842": a purchase with a long number (not "purchase 1000 units").
+                r"(?i)\bpurchase\s*(?:#|no\.?|nr\.?|number|id)?\s*:?\s*#?\s*([A-Z]{0,3}-?[0-9]{6,})\b".to_owned(),
             ],
             catalog: None,
         }
