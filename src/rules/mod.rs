@@ -10,8 +10,8 @@
 //! | `number` | `250`, `two hundred and fifty`, `tvåhundrafemtio`, `a couple`, `ett par` | [`Value::Number`] |
 //! | `quantity` | `two pairs`, `3 st`, `två par` | [`Value::Quantity`] |
 //! | `ordinal` | `3rd`, `third`, `tredje`, `3:e` | [`Value::Ordinal`] |
-//! | `date` | `tomorrow`, `next Friday`, `in two weeks`, `the 3rd of May`, `i morgon`, `nästa fredag`, `den 3 maj`, `in May` | [`Value::Date`] or [`Value::Interval`] |
-//! | `time` | `at 3pm`, `15:30`, `kl 15`, `between 2 and 4pm`, `tomorrow at 3pm` | [`Value::Time`] or [`Value::Interval`] |
+//! | `date` | `tomorrow`, `next Friday`, `in two weeks`, `the 3rd of May`, `on 3/5` (en: month/day), `i morgon`, `nästa fredag`, `den 3 maj`, `den 3/5`, `in May` | [`Value::Date`] or [`Value::Interval`] |
+//! | `time` | `at 3pm`, `five thirty pm`, `ten o'clock`, `15:30`, `kl 15`, `klockan fem`, `between 2 and 4pm`, `tomorrow at 3pm`, `tonight`, `tomorrow morning`, `i kväll` | [`Value::Time`] or [`Value::Interval`] |
 //! | `duration` | `two hours`, `3 days`, `två timmar` | [`Value::Duration`] |
 //! | `email`, `phone`, `url` | `a@b.se`, `070-123 45 67`, `www.shop.se` | E.164 for phones |
 //! | `order_id` | `order #A-10293` (configurable patterns) | [`Value::OrderId`] |
