@@ -10,11 +10,14 @@
 //!   `jackor` / `jackorna`).
 //!
 //! Every distinct token stem gets an id, and the names and synonyms, as sequences of token
-//! ids, form a trie (one hash map from (node, token id) to node). Matching walks the trie
-//! from each token of the text and keeps the longest catalog name (leftmost-longest,
-//! non-overlapping, on word boundaries by construction). Building is linear in the number of
-//! catalog tokens: an Aho-Corasick automaton over the same sequences took over a second to
-//! build for 100k entries, and texts are short enough that failure links buy nothing. A text
+//! ids, form a trie. Matching walks the trie from each token of the text and keeps the
+//! longest catalog name (leftmost-longest, non-overlapping, on word boundaries by
+//! construction). The trie is built from the sorted sequences in one pass (each sequence
+//! only adds the nodes after its common prefix with the previous one), and stores the
+//! children of every node as one sorted run of (token id, child) in flat arrays, found by
+//! binary search: no hashing per edge and one allocation per array. An Aho-Corasick
+//! automaton over the same sequences took over a second to build for 100k entries, and
+//! texts are short enough that failure links buy nothing. A text
 //! token of at least five characters that is not a catalog token is corrected to a catalog
 //! token at edit distance 1 (insertion, deletion, substitution or transposition of adjacent
 //! characters) through an index of single-deletion variants (symmetric delete); such matches
@@ -48,20 +51,21 @@ fn default_type() -> String {
     "product".to_owned()
 }
 
-/// Token ids and trie nodes share one `u64` key: node in the high bits, token id in the low
-/// 32 bits.
-fn edge(node: u32, token: u32) -> u64 {
-    (u64::from(node) << 32) | u64::from(token)
-}
-
-/// Fast hasher for the vocabulary and the trie (keys come from the shop's own catalog, so
+/// Fast hasher for the vocabulary (keys come from the shop's own catalog, so
 /// hash flooding is not a concern).
 #[derive(Default)]
 struct IdHasher(u64);
 
 impl Hasher for IdHasher {
+    /// The murmur3 64-bit finaliser: every output bit depends on every input bit, which the
+    /// hash table needs (it takes the bucket from the low bits and a tag from the top 7).
     fn finish(&self) -> u64 {
-        self.0
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
 
     fn write(&mut self, bytes: &[u8]) {
@@ -78,8 +82,6 @@ impl Hasher for IdHasher {
     }
 }
 
-type IdMap = HashMap<u64, u32, BuildHasherDefault<IdHasher>>;
-
 /// A compiled catalog. Build with [`Catalog::load`] or [`Catalog::from_entries`].
 pub struct Catalog {
     entries: Vec<CatalogEntry>,
@@ -89,8 +91,11 @@ pub struct Catalog {
     stems: Vec<Box<str>>,
     /// (hash of a single-deletion variant, token id), sorted.
     deletions: Vec<(u64, u32)>,
-    /// Trie edges: `edge(node, token)` → child node (the root is node 0).
-    trie: IdMap,
+    /// Children of node `n` (the root is node 0): `child_token[first_child[n]..first_child[n +
+    /// 1]]`, sorted, and the matching `child_node`.
+    first_child: Vec<u32>,
+    child_token: Vec<u32>,
+    child_node: Vec<u32>,
     /// Entry index of the name ending at each node (`u32::MAX`: none).
     terminal: Vec<u32>,
 }
@@ -132,42 +137,76 @@ impl Catalog {
     /// Builds the matcher over entries.
     pub fn from_entries(entries: Vec<CatalogEntry>) -> Result<Self> {
         let mut vocab: HashMap<Box<str>, u32, BuildHasherDefault<IdHasher>> = HashMap::default();
-        let mut stems: Vec<Box<str>> = Vec::new();
-        let mut trie = IdMap::default();
-        trie.reserve(entries.len() * 4);
-        let mut terminal = vec![u32::MAX];
-        let mut tokens = Vec::new();
+        vocab.reserve(entries.len());
+        let mut stems: Vec<Box<str>> = Vec::with_capacity(entries.len());
+        // Every key (name or synonym) as a run of token ids in `ids`: (start, end, entry).
+        let mut ids: Vec<u32> = Vec::with_capacity(entries.len() * 6);
+        let mut keys: Vec<(u32, u32, u32)> = Vec::with_capacity(entries.len() * 2);
+        let (mut norm, mut stemmed) = (String::new(), String::new());
         for (index, entry) in entries.iter().enumerate() {
             for key in std::iter::once(&entry.name).chain(&entry.synonyms) {
-                tokens.clear();
-                normalized_tokens(key, &mut tokens);
-                if tokens.is_empty() {
-                    continue;
-                }
-                let mut node = 0u32;
-                for t in &tokens {
-                    let stem = stem(&t.norm);
-                    let id = match vocab.get(stem.as_str()) {
+                let start = ids.len() as u32;
+                for_each_token(key, &mut norm, |_, _, token| {
+                    stemmed.clear();
+                    stemmed.push_str(token);
+                    stem_in_place(&mut stemmed);
+                    let id = match vocab.get(stemmed.as_str()) {
                         Some(id) => *id,
                         None => {
-                            let boxed: Box<str> = stem.into_boxed_str();
+                            let boxed: Box<str> = stemmed.as_str().into();
                             stems.push(boxed.clone());
                             let id = stems.len() as u32;
                             vocab.insert(boxed, id);
                             id
                         }
                     };
-                    let next = terminal.len() as u32;
-                    node = *trie.entry(edge(node, id)).or_insert(next);
-                    if node == next {
-                        terminal.push(u32::MAX);
-                    }
-                }
-                // The first entry with a name keeps it.
-                if terminal[node as usize] == u32::MAX {
-                    terminal[node as usize] = index as u32;
+                    ids.push(id);
+                });
+                if ids.len() as u32 > start {
+                    keys.push((start, ids.len() as u32, index as u32));
                 }
             }
+        }
+        // Stable: of equal keys, the first entry comes first and keeps the name.
+        let seq = |k: &(u32, u32, u32)| &ids[k.0 as usize..k.1 as usize];
+        keys.sort_by(|a, b| seq(a).cmp(seq(b)));
+        let mut terminal = vec![u32::MAX];
+        // (parent, token, child), children of one parent in increasing token order.
+        let mut edges: Vec<(u32, u32, u32)> = Vec::with_capacity(ids.len());
+        let mut path: Vec<u32> = vec![0];
+        let mut prev: &[u32] = &[];
+        for k in &keys {
+            let cur = seq(k);
+            let common = prev.iter().zip(cur).take_while(|(a, b)| a == b).count();
+            path.truncate(common + 1);
+            for &token in &cur[common..] {
+                let child = terminal.len() as u32;
+                terminal.push(u32::MAX);
+                edges.push((*path.last().expect("root"), token, child));
+                path.push(child);
+            }
+            let node = *path.last().expect("root") as usize;
+            if terminal[node] == u32::MAX {
+                terminal[node] = k.2;
+            }
+            prev = cur;
+        }
+        // Group the edges by parent (a stable counting sort keeps the token order).
+        let mut first_child = vec![0u32; terminal.len() + 1];
+        for e in &edges {
+            first_child[e.0 as usize + 1] += 1;
+        }
+        for i in 1..first_child.len() {
+            first_child[i] += first_child[i - 1];
+        }
+        let mut fill = first_child.clone();
+        let mut child_token = vec![0u32; edges.len()];
+        let mut child_node = vec![0u32; edges.len()];
+        for (parent, token, child) in edges {
+            let i = fill[parent as usize] as usize;
+            child_token[i] = token;
+            child_node[i] = child;
+            fill[parent as usize] += 1;
         }
         let mut deletions = Vec::new();
         for (i, s) in stems.iter().enumerate() {
@@ -185,9 +224,19 @@ impl Catalog {
             vocab,
             stems,
             deletions,
-            trie,
+            first_child,
+            child_token,
+            child_node,
             terminal,
         })
+    }
+
+    /// The child of `node` along `token`.
+    fn child(&self, node: u32, token: u32) -> Option<u32> {
+        let from = self.first_child[node as usize] as usize;
+        let to = self.first_child[node as usize + 1] as usize;
+        let i = self.child_token[from..to].binary_search(&token).ok()?;
+        Some(self.child_node[from + i])
     }
 
     /// Number of entries.
@@ -230,8 +279,8 @@ impl Catalog {
             let mut node = 0u32;
             let mut best = None;
             for (b, id) in ids.iter().enumerate().skip(a) {
-                match self.trie.get(&edge(node, *id)) {
-                    Some(&child) => node = child,
+                match self.child(node, *id) {
+                    Some(child) => node = child,
                     None => break,
                 }
                 let entry = self.terminal[node as usize];
@@ -379,20 +428,36 @@ struct NormToken {
 
 /// NFKD, combining marks removed, lower-cased, split on non-alphanumerics.
 fn normalized_tokens(text: &str, out: &mut Vec<NormToken>) {
-    let mut current: Option<NormToken> = None;
+    let mut buf = String::new();
+    for_each_token(text, &mut buf, |start, end, norm| {
+        out.push(NormToken {
+            start,
+            end,
+            norm: norm.to_owned(),
+        })
+    });
+}
+
+/// Calls `emit(start, end, normalised token)` for every token of [`normalized_tokens`],
+/// building each in `buf` (no allocation per token).
+fn for_each_token(text: &str, buf: &mut String, mut emit: impl FnMut(usize, usize, &str)) {
+    // Span of the token being built in `buf`.
+    let mut current: Option<(usize, usize)> = None;
+    buf.clear();
+    let mut flush = |current: &mut Option<(usize, usize)>, buf: &mut String| {
+        if let Some((s, e)) = current.take() {
+            emit(s, e, buf);
+            buf.clear();
+        }
+    };
     for (i, c) in text.char_indices() {
         let end = i + c.len_utf8();
         if c.is_ascii() {
             if c.is_ascii_alphanumeric() {
-                let t = current.get_or_insert_with(|| NormToken {
-                    start: i,
-                    end,
-                    norm: String::new(),
-                });
-                t.norm.push(c.to_ascii_lowercase());
-                t.end = end;
+                current.get_or_insert((i, end)).1 = end;
+                buf.push(c.to_ascii_lowercase());
             } else if c != '\'' {
-                out.extend(current.take());
+                flush(&mut current, buf);
             }
             continue;
         }
@@ -407,35 +472,36 @@ fn normalized_tokens(text: &str, out: &mut Vec<NormToken>) {
             }
             if d.is_alphanumeric() {
                 word_char = true;
-                let t = current.get_or_insert_with(|| NormToken {
-                    start: i,
-                    end,
-                    norm: String::new(),
-                });
-                t.norm.extend(d.to_lowercase());
-                t.end = end;
+                current.get_or_insert((i, end)).1 = end;
+                buf.extend(d.to_lowercase());
             } else {
                 breaks = true;
             }
         });
         if breaks && !word_char {
-            out.extend(current.take());
+            flush(&mut current, buf);
         } else if !word_char {
             // Only combining marks: part of the current word, if any.
             if let Some(t) = current.as_mut() {
-                t.end = end;
+                t.1 = end;
             }
         }
     }
-    out.extend(current);
+    flush(&mut current, buf);
 }
 
 /// Light stemming shared by catalog keys and text, so singular and plural meet.
 fn stem(token: &str) -> String {
-    if !token.is_ascii() || token.len() < 3 || token.bytes().any(|b| b.is_ascii_digit()) {
-        return token.to_owned();
-    }
     let mut s = token.to_owned();
+    stem_in_place(&mut s);
+    s
+}
+
+/// [`stem`] without allocating.
+fn stem_in_place(s: &mut String) {
+    if !s.is_ascii() || s.len() < 3 || s.bytes().any(|b| b.is_ascii_digit()) {
+        return;
+    }
     // 1. Plural endings.
     if s.len() > 4 && s.ends_with("ies") {
         s.truncate(s.len() - 3);
@@ -463,7 +529,6 @@ fn stem(token: &str) -> String {
     if s.len() >= 3 && s.ends_with(['a', 'e', 'o']) {
         s.truncate(s.len() - 1);
     }
-    s
 }
 
 /// Tokens that take part in typo correction: ASCII letters only, at least five.
@@ -521,6 +586,45 @@ mod tests {
         ] {
             assert_eq!(stem(a), stem(b), "{a} / {b}");
         }
+    }
+
+    #[test]
+    fn trie_keeps_first_entry_and_longest_name() {
+        let entry = |id: &str, name: &str, synonyms: &[&str]| CatalogEntry {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            entry_type: default_type(),
+            synonyms: synonyms.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        let catalog = Catalog::from_entries(vec![
+            entry("a", "Air Max", &[]),
+            entry("b", "Air Max 90", &["AM90"]),
+            entry("c", "air-max", &["Zoom"]),
+            entry("d", "Max", &[]),
+        ])
+        .expect("catalog");
+        let text = "air max 90, Air Max, am90, zoom and max";
+        let hits: Vec<(&str, &str)> = catalog
+            .find(text)
+            .iter()
+            .map(|h| (&text[h.start..h.end], h.entry.id.as_str()))
+            .collect();
+        assert_eq!(
+            hits,
+            [
+                ("air max 90", "b"),
+                ("Air Max", "a"),
+                ("am90", "b"),
+                ("zoom", "c"),
+                ("max", "d")
+            ]
+        );
+        assert!(
+            Catalog::from_entries(Vec::new())
+                .expect("empty")
+                .find(text)
+                .is_empty()
+        );
     }
 
     #[test]

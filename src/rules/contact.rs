@@ -141,7 +141,7 @@ impl ContactRules {
                 let Some(m) = c.get(1).or_else(|| c.get(0)) else {
                     continue;
                 };
-                if m.is_empty() {
+                if m.is_empty() || after_other_document(text, c.get(0).map_or(0, |g| g.start())) {
                     continue;
                 }
                 out.push(Cand::new(
@@ -276,4 +276,21 @@ fn e164(s: &str, locales: &[Locale]) -> Option<String> {
 fn nanp(ten: &str) -> bool {
     let b = ten.as_bytes();
     b.len() == 10 && (b'2'..=b'9').contains(&b[0])
+}
+
+/// True when the word before byte `start` (skipping spaces, `#` and `:`) names a document
+/// other than an order: "invoice #12588" is an invoice number.
+fn after_other_document(text: &str, start: usize) -> bool {
+    const OTHER: &[&str] = &[
+        "invoice", "bill", "receipt", "ticket", "case", "faktura", "fakturan", "kvitto", "kvittot",
+        "ärende", "ärendet",
+    ];
+    let before =
+        text[..start].trim_end_matches(|c: char| c.is_whitespace() || c == '#' || c == ':');
+    let word = before
+        .rsplit(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
+    OTHER.contains(&word.as_str())
 }

@@ -16,7 +16,7 @@ use chrono::{
 use regex::{Captures, Regex};
 
 use super::numbers::{Num, NumKind, NumberRules};
-use super::text::{Token, glued, next_char, skip_spaces};
+use super::text::{Token, glued, next_char, prev_char, skip_spaces};
 use super::{Cand, Extractor, Locale, Value};
 
 const EN_MONTHS: &str = "january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec";
@@ -37,9 +37,23 @@ pub(crate) struct DateRules {
     month_cue: Regex,
     period: Regex,
     clock: Regex,
+    /// Hours in words: "five pm", "five thirty am", "ten o'clock", "twelve noon",
+    /// "klockan fem".
+    clock_words: Regex,
+    /// Parts of the day: "tonight", "this evening", "in the morning", "i kväll", and the part
+    /// after a date ("tomorrow morning", "fredag kväll"), which the date merge joins.
+    parts: Regex,
+    /// Numeric day and month: "3/5", "3/5/2026" (a year, or a cue such as "on" or "den").
+    numeric: Regex,
     hhmm: Regex,
     range: Regex,
 }
+
+const EN_HOURS: &str = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve";
+const EN_MINUTES: &str = "o[h']?\\s+five|five|ten|fifteen|twenty[\\s-]five|twenty|thirty[\\s-]five|thirty|forty[\\s-]five|forty|fifty[\\s-]five|fifty";
+const SV_HOURS: &str = "ett|en|två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv";
+const EN_WEEKDAYS: &str = "monday|tuesday|wednesday|thursday|friday|saturday|sunday";
+const SV_WEEKDAYS: &str = "måndag|tisdag|onsdag|torsdag|fredag|lördag|söndag";
 
 impl DateRules {
     pub(crate) fn new(locale: Locale, numbers: &NumberRules) -> Self {
@@ -49,7 +63,7 @@ impl DateRules {
             Locale::En => DateRules {
                 locale,
                 keyword: re(
-                    r"(?i)\b(today|tonight|tomorrow|tmrw|yesterday|(?:the\s+)?day\s+after\s+tomorrow)\b",
+                    r"(?i)\b(today|tomorrow|tmrw|yesterday|(?:the\s+)?day\s+after\s+tomorrow)\b",
                 ),
                 weekday: re(
                     r"(?i)\b(?:(this\s+coming|on\s+next|next|this|coming|on|last)\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
@@ -68,6 +82,15 @@ impl DateRules {
                 clock: re(
                     r"(?i)\b(?:at\s+)?(?P<h>[0-9]{1,2})(?:[:.](?P<m>[0-5][0-9]))?\s?(?P<ap>[ap])\.?m\b\.?|\b(?:at\s+)?(?P<word>noon|midday|midnight)\b",
                 ),
+                clock_words: re(&format!(
+                    r"(?i)\b(?:at\s+)?(?:(?P<hw>{EN_HOURS})(?:\s+(?P<mw>{EN_MINUTES}))?\s*(?:(?P<ap>[ap])\.?m\b\.?|o['’]?\s?clock\b)|[0-9]{{1,2}}\s*o['’]?\s?clock\b|twelve\s+(?:noon|midnight)\b)"
+                )),
+                parts: re(&format!(
+                    r"(?i)\b(?:(?P<cue>this|in\s+the|during\s+the|early\s+in\s+the|late\s+in\s+the)\s+(?P<part>morning|afternoon|evening|night)|(?P<tonight>tonight)|(?:{EN_WEEKDAYS}|today|tomorrow|tmrw|yesterday)\s+(?P<after>morning|afternoon|evening|night))\b"
+                )),
+                numeric: re(
+                    r"(?i)\b(?:(?P<cue>on|by|until|till|before|after|from|since|due)\s+(?:the\s+)?)?(?P<a>[0-9]{1,2})/(?P<b>[0-9]{1,2})(?:/(?P<y>[0-9]{4}|[0-9]{2}))?\b",
+                ),
                 hhmm: re(r"(?i)\b(?:at\s+)?(?P<h>[01]?[0-9]|2[0-3]):(?P<m>[0-5][0-9])\b"),
                 range: re(
                     r"(?i)\b(?:(?P<cue>between|from)\s+)?(?P<h1>[0-9]{1,2})(?::(?P<m1>[0-5][0-9]))?\s?(?:(?P<ap1>[ap])\.?m\.?)?\s*(?P<sep>and|to|until|till|-|–)\s*(?P<h2>[0-9]{1,2})(?::(?P<m2>[0-5][0-9]))?(?:\s?(?P<ap2>[ap])\.?m\b\.?)?",
@@ -76,7 +99,7 @@ impl DateRules {
             Locale::Sv => DateRules {
                 locale,
                 keyword: re(
-                    r"(?i)\b(idag|i\s+dag|imorgon|i\s+morgon|imorn|i\s+morn|i\s+övermorgon|övermorgon|igår|i\s+går|ikväll|i\s+kväll)\b",
+                    r"(?i)\b(idag|i\s+dag|imorgon|i\s+morgon|imorn|i\s+morn|i\s+övermorgon|övermorgon|igår|i\s+går)\b",
                 ),
                 weekday: re(
                     r"(?i)\b(?:(nästa|denna|kommande|nu\s+på|på|i|förra|till)\s+)?(måndag|tisdag|onsdag|torsdag|fredag|lördag|söndag)(en|s)?\b",
@@ -92,6 +115,13 @@ impl DateRules {
                 period: re(r"(?i)\b(nästa|denna|den\s+här|förra)\s+(veckan?|månaden?|året|år)\b"),
                 clock: re(
                     r"(?i)\b(?:kl\.?|klockan)\s*(?P<h>[01]?[0-9]|2[0-3])(?:[:.](?P<m>[0-5][0-9]))?\b|\b(?:vid\s+)?(?P<word>midnatt)\b",
+                ),
+                clock_words: re(&format!(r"(?i)\b(?:kl\.?|klockan)\s*(?P<hw>{SV_HOURS})\b")),
+                parts: re(&format!(
+                    r"(?i)\b(?:(?P<today>i\s?kväll|i\s?eftermiddag|i\s?förmiddag|i\s?natt)|(?P<cue>på|under)\s+(?P<part>morgonen|förmiddagen|eftermiddagen|kvällen|natten)|(?:{SV_WEEKDAYS}|idag|imorgon|i\s+morgon|igår)\s+(?P<after>morgon|förmiddag|eftermiddag|kväll|natt))\b"
+                )),
+                numeric: re(
+                    r"(?i)\b(?:(?P<cue>den|på|till|senast|före|innan|efter|från|fr\.?o\.?m\.?)\s+)?(?P<a>[0-9]{1,2})/(?P<b>[0-9]{1,2})(?:/(?P<y>[0-9]{4}|[0-9]{2}))?\b",
                 ),
                 hhmm: re(r"\b(?P<h>[01]?[0-9]|2[0-3]):(?P<m>[0-5][0-9])\b"),
                 range: re(
@@ -181,6 +211,46 @@ impl DateRules {
                 );
             }
         }
+        for c in self.numeric.captures_iter(text) {
+            let m = c.get(0).expect("group 0");
+            let (a, b) = (c.name("a").expect("a"), c.name("b").expect("b"));
+            // Not part of a longer run ("1/2/3/4", "3/5-7", "50/50 %").
+            let tail = next_char(text, m.end());
+            if glued(text, m.start(), m.end())
+                || matches!(tail, Some('/' | '-' | '%' | '.' | ','))
+                    && text[m.end() + 1..].starts_with(|ch: char| ch.is_ascii_digit())
+                || prev_char(text, a.start()).is_some_and(|ch| matches!(ch, '/' | '-' | '.'))
+            {
+                continue;
+            }
+            let year = c.name("y").and_then(|y| {
+                let v: i32 = y.as_str().parse().ok()?;
+                Some(if y.len() == 2 { 2000 + v } else { v })
+            });
+            if year.is_none() && c.name("cue").is_none() {
+                continue; // "1/2" alone is as likely a fraction.
+            }
+            let (x, y): (u32, u32) = (
+                a.as_str().parse().unwrap_or(0),
+                b.as_str().parse().unwrap_or(0),
+            );
+            // Swedish day/month and English (US) month/day, unless only the other reading
+            // is a valid date.
+            let day_first = match self.locale {
+                Locale::Sv => !(x <= 12 && y > 12),
+                Locale::En => x > 12,
+            };
+            let (day, month) = if day_first { (x, y) } else { (y, x) };
+            if !(1..=12).contains(&month) || day == 0 {
+                continue;
+            }
+            push(
+                m.start(),
+                m.end(),
+                resolve_day_month(today, year, month, day).map(date),
+                0.8,
+            );
+        }
         for c in self.iso.captures_iter(text) {
             let m = c.get(0).expect("group 0");
             let (Ok(y), Ok(mo), Ok(d)) = (c[1].parse(), c[2].parse(), c[3].parse()) else {
@@ -258,6 +328,40 @@ impl DateRules {
                 ));
             }
         }
+        for c in self.clock_words.captures_iter(text) {
+            let m = c.get(0).expect("group 0");
+            if let Some(v) = self.word_clock(&c, m.as_str(), now) {
+                out.push(Cand::new(
+                    m.start(),
+                    m.end(),
+                    Extractor::Time,
+                    Value::Time { value: v },
+                    0.85,
+                ));
+            }
+        }
+        for c in self.parts.captures_iter(text) {
+            let m = c.get(0).expect("group 0");
+            // After a date word only the part is a candidate: the merge with the date
+            // candidate before it gives the day.
+            let (start, word, day_of) = if let Some(p) = c.name("after") {
+                (p.start(), p.as_str(), PartDay::Today)
+            } else if let Some(p) = c.name("part") {
+                (m.start(), p.as_str(), PartDay::Next)
+            } else {
+                let w = c.name("tonight").or_else(|| c.name("today")).expect("part");
+                (m.start(), w.as_str(), PartDay::Today)
+            };
+            let cue = c.name("cue").map(|g| g.as_str().to_lowercase());
+            let day_of = if cue.as_deref() == Some("this") {
+                PartDay::Today
+            } else {
+                day_of
+            };
+            if let Some(value) = part_of_day(word, day_of, now) {
+                out.push(Cand::new(start, m.end(), Extractor::Time, value, 0.8));
+            }
+        }
         for c in self.hhmm.captures_iter(text) {
             let m = c.get(0).expect("group 0");
             if next_char(text, m.end()) == Some(':') {
@@ -284,6 +388,46 @@ impl DateRules {
                 out.push(Cand::new(m.start(), m.end(), Extractor::Time, value, 0.85));
             }
         }
+    }
+
+    /// The time of a `clock_words` match.
+    fn word_clock(
+        &self,
+        c: &Captures<'_>,
+        matched: &str,
+        now: &DateTime<FixedOffset>,
+    ) -> Option<DateTime<FixedOffset>> {
+        let lower = matched.to_lowercase();
+        if c.name("hw").is_none() {
+            if lower.ends_with("noon") {
+                return next_at(now, 12, 0);
+            }
+            if lower.ends_with("midnight") {
+                return next_at(now, 0, 0);
+            }
+        }
+        let h = match c.name("hw") {
+            Some(w) => hour_word(&w.as_str().to_lowercase())?,
+            None => lower
+                .trim_start_matches(|ch: char| !ch.is_ascii_digit())
+                .split(|ch: char| !ch.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()?,
+        };
+        let min = c
+            .name("mw")
+            .map_or(Some(0), |w| minute_word(&w.as_str().to_lowercase()))?;
+        if let Some(ap) = c.name("ap") {
+            return next_at(now, twelve_hour(h, ap.as_str())?, min);
+        }
+        // "five o'clock", "klockan fem": the next of the two readings on a 12-hour clock.
+        if !(1..=12).contains(&h) {
+            return None;
+        }
+        let a = next_at(now, h % 12, min)?;
+        let b = next_at(now, h % 12 + 12, min)?;
+        Some(a.min(b))
     }
 
     fn range_value(&self, c: &Captures<'_>, now: &DateTime<FixedOffset>) -> Option<Value> {
@@ -409,6 +553,89 @@ impl DateRules {
             }
         }
     }
+}
+
+/// Which day a part of the day ("morning") belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PartDay {
+    /// The reference day ("this morning", "tonight"; after a date, which replaces it).
+    Today,
+    /// The next one that has not ended ("in the morning").
+    Next,
+}
+
+/// The interval of a part of the day: morning 06–12, förmiddag 09–12, afternoon 12–18,
+/// evening and night ("tonight", "i natt") 18–24.
+fn part_of_day(word: &str, day_of: PartDay, now: &DateTime<FixedOffset>) -> Option<Value> {
+    let w = word.to_lowercase();
+    let has = |parts: &[&str]| parts.iter().any(|p| w.contains(p));
+    let (from_h, to_h): (u32, i64) = if has(&["morning", "morgon"]) {
+        (6, 12)
+    } else if has(&["förmiddag"]) {
+        (9, 12)
+    } else if has(&["afternoon", "eftermiddag"]) {
+        (12, 18)
+    } else if has(&["evening", "night", "kväll", "natt"]) {
+        (18, 24)
+    } else {
+        return None;
+    };
+    let mut day = now.date_naive();
+    let end = day.and_time(NaiveTime::MIN) + Duration::hours(to_h);
+    if day_of == PartDay::Next && end <= now.naive_local() {
+        day = day.succ_opt()?;
+    }
+    let from = at(now, day, NaiveTime::from_hms_opt(from_h, 0, 0)?)?;
+    let to = from.checked_add_signed(Duration::hours(to_h - i64::from(from_h)))?;
+    Some(Value::Interval { from, to })
+}
+
+fn hour_word(w: &str) -> Option<u32> {
+    Some(match w {
+        "one" | "ett" | "en" => 1,
+        "two" | "två" => 2,
+        "three" | "tre" => 3,
+        "four" | "fyra" => 4,
+        "five" | "fem" => 5,
+        "six" | "sex" => 6,
+        "seven" | "sju" => 7,
+        "eight" | "åtta" => 8,
+        "nine" | "nio" => 9,
+        "ten" | "tio" => 10,
+        "eleven" | "elva" => 11,
+        "twelve" | "tolv" => 12,
+        _ => return None,
+    })
+}
+
+fn minute_word(w: &str) -> Option<u32> {
+    let w: String = w
+        .chars()
+        .map(|c| if c == '-' { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let w = w
+        .strip_prefix("oh ")
+        .or_else(|| w.strip_prefix("o "))
+        .or_else(|| w.strip_prefix("o' "))
+        .unwrap_or(&w);
+    let (tens, ones) = match w.split_once(' ') {
+        Some((t, "five")) => (t, 5),
+        _ => (w, 0),
+    };
+    let tens = match tens {
+        "five" => 5,
+        "ten" => 10,
+        "fifteen" => 15,
+        "twenty" => 20,
+        "thirty" => 30,
+        "forty" => 40,
+        "fifty" => 50,
+        _ => return None,
+    };
+    Some(tens + ones)
 }
 
 /// A unit of time.

@@ -10,8 +10,8 @@
 //! | `number` | `250`, `two hundred and fifty`, `tvåhundrafemtio`, `a couple`, `ett par` | [`Value::Number`] |
 //! | `quantity` | `two pairs`, `3 st`, `två par` | [`Value::Quantity`] |
 //! | `ordinal` | `3rd`, `third`, `tredje`, `3:e` | [`Value::Ordinal`] |
-//! | `date` | `tomorrow`, `next Friday`, `in two weeks`, `the 3rd of May`, `i morgon`, `nästa fredag`, `den 3 maj`, `in May` | [`Value::Date`] or [`Value::Interval`] |
-//! | `time` | `at 3pm`, `15:30`, `kl 15`, `between 2 and 4pm`, `tomorrow at 3pm` | [`Value::Time`] or [`Value::Interval`] |
+//! | `date` | `tomorrow`, `next Friday`, `in two weeks`, `the 3rd of May`, `on 3/5` (en: month/day), `i morgon`, `nästa fredag`, `den 3 maj`, `den 3/5`, `in May` | [`Value::Date`] or [`Value::Interval`] |
+//! | `time` | `at 3pm`, `five thirty pm`, `ten o'clock`, `15:30`, `kl 15`, `klockan fem`, `between 2 and 4pm`, `tomorrow at 3pm`, `tonight`, `tomorrow morning`, `i kväll` | [`Value::Time`] or [`Value::Interval`] |
 //! | `duration` | `two hours`, `3 days`, `två timmar` | [`Value::Duration`] |
 //! | `email`, `phone`, `url` | `a@b.se`, `070-123 45 67`, `www.shop.se` | E.164 for phones |
 //! | `order_id` | `order #A-10293` (configurable patterns) | [`Value::OrderId`] |
@@ -178,7 +178,9 @@ pub struct RuleConfig {
     /// which national phone formats count). Default: `["en", "sv"]`.
     pub locales: Vec<Locale>,
     /// Regexes (Rust `regex` syntax) for the shop's order ids; capture group 1 is the id
-    /// (the whole match without a group).
+    /// (the whole match without a group). A match right after the name of another document
+    /// ("invoice #12588", "bill #123", "faktura #123", "kvitto", "receipt", "ticket",
+    /// "ärende", "case") is not an order id.
     pub order_id_patterns: Vec<String>,
     /// A catalog file (JSONL or CSV, see [`Catalog::load`]).
     pub catalog: Option<PathBuf>,
@@ -190,8 +192,10 @@ impl Default for RuleConfig {
             extractors: Extractor::ALL.to_vec(),
             locales: vec![Locale::En, Locale::Sv],
             order_id_patterns: vec![
-                r"(?i)\b(?:order|ordernr|ordernummer|order\s+number|order\s+no|order\s+id|beställning|beställningsnummer|beställningsnr)\s*(?:#|no\.?|nr\.?|number|nummer|id)?\s*:?\s*#?\s*([A-Z]{0,3}-?[0-9]{4,})\b".to_owned(),
+                r"(?i)\b(?:order|ordernr|ordernummer|order\s+number|order\s+no|order\s+id|purchase\s+order|beställning|beställningsnummer|beställningsnr)\s*(?:#|no\.?|nr\.?|number|nummer|id)?\s*:?\s*#?\s*([A-Z]{0,3}-?[0-9]{4,})\b".to_owned(),
                 r"(?i)#([A-Z]{0,3}-?[0-9]{4,})\b".to_owned(),
+                // "purchase 00123842": a purchase with a long number (not "purchase 1000 units").
+                r"(?i)\bpurchase\s*(?:#|no\.?|nr\.?|number|id)?\s*:?\s*#?\s*([A-Z]{0,3}-?[0-9]{6,})\b".to_owned(),
             ],
             catalog: None,
         }
