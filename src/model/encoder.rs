@@ -40,7 +40,6 @@ pub(crate) struct Encoder {
     pad_id: u32,
     device: Device,
     sha256: String,
-    input_prefix: String,
 }
 
 impl Encoder {
@@ -98,7 +97,16 @@ impl Encoder {
             .iter()
             .rposition(|&s| s == 0)
             .map_or(first, |i| i + 1);
-        let prefix = probe.get_ids()[..first].to_vec();
+        let mut prefix = probe.get_ids()[..first].to_vec();
+        // The prefix the model card prescribes ("query: ") goes after the leading special
+        // tokens of every window. Metaspace tokenizers give the text's first word the same
+        // pieces with and without the prefix before it, so texts are tokenised alone.
+        if !input_prefix.trim().is_empty() {
+            let encoded = tokenizer
+                .encode(input_prefix.trim_end(), false)
+                .map_err(|e| Error::Tokenizer(e.to_string()))?;
+            prefix.extend_from_slice(encoded.get_ids());
+        }
         let suffix = probe.get_ids()[last..].to_vec();
         let pad_id = config.pad_token_id as u32;
 
@@ -139,7 +147,6 @@ impl Encoder {
             pad_id,
             device: device.clone(),
             sha256,
-            input_prefix,
         })
     }
 
@@ -162,23 +169,18 @@ impl Encoder {
 
     /// Tokenizes texts in parallel, without special tokens and without truncation.
     ///
-    /// With an input prefix, the prefix is tokenised with each text and its tokens dropped
-    /// again, so that ids and offsets cover the text only.
+    /// Token offsets never include whitespace: Metaspace (SentencePiece) tokenizers report
+    /// a word's first piece with the space before it, which is trimmed here so that spans
+    /// built from tokens start at the word.
     pub fn tokenize(&self, texts: &[&str]) -> Result<Vec<Tokens>> {
-        let skip = self.input_prefix.len();
-        let encodings = if skip == 0 {
-            self.tokenizer.encode_batch(texts.to_vec(), false)
-        } else {
-            let inputs: Vec<String> = texts
-                .iter()
-                .map(|t| format!("{}{t}", self.input_prefix))
-                .collect();
-            self.tokenizer.encode_batch(inputs, false)
-        }
-        .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        let encodings = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), false)
+            .map_err(|e| Error::Tokenizer(e.to_string()))?;
         Ok(encodings
             .into_iter()
-            .map(|e| {
+            .zip(texts)
+            .map(|(e, text)| {
                 let mut tokens = Tokens::default();
                 for ((&id, &(start, end)), &word) in e
                     .get_ids()
@@ -186,14 +188,17 @@ impl Encoder {
                     .zip(e.get_offsets())
                     .zip(e.get_word_ids())
                 {
-                    // Tokens of the prefix are dropped; one straddling it belongs to the text.
-                    if skip == 0 || end > skip {
-                        tokens.ids.push(id);
-                        tokens
-                            .offsets
-                            .push((start.saturating_sub(skip), end - skip));
-                        tokens.words.push(word);
-                    }
+                    let trimmed = text
+                        .get(start..end)
+                        .map_or(0, |piece| piece.len() - piece.trim_start().len());
+                    let start = if start + trimmed < end {
+                        start + trimmed
+                    } else {
+                        start
+                    };
+                    tokens.ids.push(id);
+                    tokens.offsets.push((start, end));
+                    tokens.words.push(word);
                 }
                 tokens
             })
@@ -336,5 +341,21 @@ mod tests {
             .unwrap();
             assert!(diff < 1e-4, "{name}: max difference {diff}");
         }
+    }
+
+    /// e5's "query: " goes into the model after [CLS]; offsets of its SentencePiece tokens
+    /// start at the word, not at the space before it.
+    #[test]
+    fn e5_prefix_is_fed_and_offsets_skip_spaces() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/base/multilingual-e5-small");
+        let encoder = Encoder::load(&dir, &Device::Cpu).unwrap();
+        let query = encoder.tokenizer.encode("query:", false).unwrap();
+        assert_eq!(encoder.prefix[1..], *query.get_ids());
+        assert_eq!(encoder.content_offset(), 1 + query.get_ids().len());
+        let tokens = encoder.tokenize(&["Anna Svensson  från IKEA"]).unwrap();
+        assert_eq!(
+            tokens[0].offsets,
+            [(0, 4), (5, 9), (9, 13), (15, 20), (21, 25)]
+        );
     }
 }
