@@ -424,10 +424,14 @@ fn train(args: TrainArgs) -> Result<()> {
         ..TrainOptions::default()
     };
     eprintln!(
-        "training on {} records ({} dev) from {}",
+        "training on {} records ({} dev) from {}{}",
         train.len(),
         dev.len(),
-        args.encoder.display()
+        args.encoder.display(),
+        match args.per_label {
+            Some(n) => format!(", keeping a seeded sample of {n} per intent"),
+            None => String::new(),
+        }
     );
     let mut progress = ProgressBar::hidden();
     let report = tolka::train::train(&train, &dev, &options, &args.out, &mut |event| {
