@@ -225,6 +225,8 @@ struct Heads {
     intent: Option<Head>,
     entities: Option<Head>,
     sentiment: Option<Head>,
+    /// Learned BIO transition scores of the entity decoder (`(tags + 1) × tags`).
+    transitions: Option<Vec<f32>>,
 }
 
 impl Heads {
@@ -243,6 +245,23 @@ impl Heads {
                     source,
                 }
             })?;
+        let transitions = match &manifest.entities {
+            Some(h) if h.decoder == entity::Decoder::Learned => {
+                let key = "entities.transitions".to_owned();
+                let expected = vec![h.tag_count() + 1, h.tag_count()];
+                let found = tensors.get(&key).map(|t| t.dims().to_vec());
+                if found.as_ref() != Some(&expected) {
+                    return Err(Error::HeadShape {
+                        path: path.clone(),
+                        head: key,
+                        expected,
+                        found: found.unwrap_or_default(),
+                    });
+                }
+                Some(tensors[&key].flatten_all()?.to_vec1::<f32>()?)
+            }
+            _ => None,
+        };
         let mut load = |name: &str, layers: &[usize], out: usize| {
             Head::from_tensors(
                 &mut tensors,
@@ -253,6 +272,7 @@ impl Heads {
             )
         };
         Ok(Self {
+            transitions,
             intent: match &manifest.intent {
                 Some(h) => Some(load("intent", &h.hidden, h.labels.len())?),
                 None => None,
@@ -608,7 +628,12 @@ impl Analyzer {
                 &outputs[text_windows[k]].tags[local * n_tags..(local + 1) * n_tags]
             };
             let words = words(tokens, token_log_probs);
-            entity::decode(text, &words, &h.labels)
+            let decoding = match (h.decoder, &self.heads.transitions) {
+                (entity::Decoder::Argmax, _) => entity::Decoding::Argmax,
+                (entity::Decoder::Learned, Some(t)) => entity::Decoding::Learned(t),
+                _ => entity::Decoding::Constrained,
+            };
+            entity::decode(text, &words, &h.labels, decoding)
         });
         let lang = self.language_id.as_ref().and_then(|id| id.identify(text));
         let entities = if self.rules_in_analyses {

@@ -114,7 +114,7 @@ pub(crate) fn inside_tag(k: usize) -> usize {
 }
 
 /// True when tag `cur` may follow tag `prev` (`None` = sequence start) in BIO.
-fn allowed(prev: Option<usize>, cur: usize) -> bool {
+pub(crate) fn allowed(prev: Option<usize>, cur: usize) -> bool {
     if cur == 0 || cur % 2 == 1 {
         return true; // O and B-x may follow anything
     }
@@ -122,49 +122,125 @@ fn allowed(prev: Option<usize>, cur: usize) -> bool {
     matches!(prev, Some(p) if p != 0 && (p - 1) / 2 == (cur - 1) / 2)
 }
 
-/// Most probable tag sequence that is valid BIO (Viterbi with hard constraints).
-pub(crate) fn viterbi(words: &[Word<'_>]) -> Vec<usize> {
-    let Some(first) = words.first() else {
+/// How per-word tag probabilities become a tag sequence (`entities.decoder` in the manifest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decoder {
+    /// The most probable tag of every word, then BIO repair: an `I-x` that does not continue
+    /// an `x` entity becomes `B-x`.
+    Argmax,
+    /// The most probable valid BIO sequence (Viterbi with hard constraints, no transition
+    /// scores). Models without a `decoder` field decode this way.
+    #[default]
+    Constrained,
+    /// Constrained Viterbi plus learned transition scores, stored in the heads file as
+    /// `entities.transitions` (`(tags + 1) × tags`, row 0 = sequence start, row `p + 1` =
+    /// previous tag `p`).
+    Learned,
+}
+
+impl Decoder {
+    /// True for the default decoder (used to omit it from manifests).
+    pub fn is_default(&self) -> bool {
+        *self == Decoder::default()
+    }
+}
+
+/// A decoder with its parameters, ready to decode.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Decoding<'a> {
+    Argmax,
+    Constrained,
+    /// Transition scores, `(tags + 1) × tags` row-major (row 0 = start).
+    Learned(&'a [f32]),
+}
+
+/// Per-word argmax, then BIO repair (`I-x` without a preceding `B-x`/`I-x` becomes `B-x`).
+pub(crate) fn argmax_repaired<'a>(words: impl IntoIterator<Item = &'a [f32]>) -> Vec<usize> {
+    let mut tags: Vec<usize> = Vec::new();
+    for log_probs in words {
+        let best = (0..log_probs.len())
+            .max_by(|&a, &b| log_probs[a].total_cmp(&log_probs[b]))
+            .unwrap_or(0);
+        let tag = if allowed(tags.last().copied(), best) {
+            best
+        } else {
+            best - 1 // I-x -> B-x
+        };
+        tags.push(tag);
+    }
+    tags
+}
+
+/// Most probable tag sequence that is valid BIO (Viterbi with hard constraints), with
+/// optional transition scores added to the per-word log-probabilities.
+pub(crate) fn viterbi<'a>(
+    words: impl IntoIterator<Item = &'a [f32]>,
+    transitions: Option<&[f32]>,
+) -> Vec<usize> {
+    let mut words = words.into_iter();
+    let Some(first) = words.next() else {
         return Vec::new();
     };
-    let n_tags = first.log_probs.len();
+    let n_tags = first.len();
+    let trans = |prev: Option<usize>, cur: usize| -> f32 {
+        transitions.map_or(0.0, |t| t[prev.map_or(0, |p| p + 1) * n_tags + cur])
+    };
     let mut score: Vec<f32> = (0..n_tags)
         .map(|t| {
             if allowed(None, t) {
-                first.log_probs[t]
+                first[t] + trans(None, t)
             } else {
                 f32::NEG_INFINITY
             }
         })
         .collect();
-    let mut back = vec![0usize; words.len() * n_tags];
+    let mut back: Vec<usize> = vec![0; n_tags];
     let mut next = vec![0f32; n_tags];
-    for (w, word) in words.iter().enumerate().skip(1) {
+    for word in words {
         for cur in 0..n_tags {
             let (best_prev, best) = (0..n_tags)
                 .filter(|&prev| allowed(Some(prev), cur))
-                .map(|prev| (prev, score[prev]))
+                .map(|prev| (prev, score[prev] + trans(Some(prev), cur)))
                 .max_by(|a, b| a.1.total_cmp(&b.1))
                 .unwrap_or((0, f32::NEG_INFINITY));
-            next[cur] = best + word.log_probs[cur];
-            back[w * n_tags + cur] = best_prev;
+            next[cur] = best + word[cur];
+            back.push(best_prev);
         }
         std::mem::swap(&mut score, &mut next);
     }
+    let len = back.len() / n_tags;
     let mut tag = (0..n_tags)
         .max_by(|&a, &b| score[a].total_cmp(&score[b]))
         .unwrap_or(0);
-    let mut tags = vec![0; words.len()];
-    for w in (0..words.len()).rev() {
+    let mut tags = vec![0; len];
+    for w in (0..len).rev() {
         tags[w] = tag;
         tag = back[w * n_tags + tag];
     }
     tags
 }
 
+/// The tag sequence of `words` under `decoding`.
+pub(crate) fn decode_tags<'a>(
+    words: impl IntoIterator<Item = &'a [f32]>,
+    decoding: Decoding<'_>,
+) -> Vec<usize> {
+    match decoding {
+        Decoding::Argmax => argmax_repaired(words),
+        Decoding::Constrained => viterbi(words, None),
+        Decoding::Learned(t) => viterbi(words, Some(t)),
+    }
+}
+
 /// Decodes words into entities of `text` (labels = entity types of the head).
-pub(crate) fn decode(text: &str, words: &[Word<'_>], labels: &[String]) -> Vec<Entity> {
-    let tags = viterbi(words);
+pub(crate) fn decode(
+    text: &str,
+    words: &[Word<'_>],
+    labels: &[String],
+    decoding: Decoding<'_>,
+) -> Vec<Entity> {
+    let tags = decode_tags(words.iter().map(|w| w.log_probs), decoding);
     let mut spans: Vec<(usize, usize, usize, f32, usize)> = Vec::new(); // type, start, end, sum p, n
     for (word, &tag) in words.iter().zip(&tags) {
         let p = word.log_probs[tag].exp();
@@ -194,6 +270,68 @@ pub(crate) fn decode(text: &str, words: &[Word<'_>], labels: &[String]) -> Vec<E
             value: None,
         })
         .collect()
+}
+
+/// Entity spans `(type, first word, last word + 1)` of a valid BIO tag sequence.
+pub(crate) fn tag_spans(tags: &[usize]) -> Vec<(usize, usize, usize)> {
+    let mut spans: Vec<(usize, usize, usize)> = Vec::new();
+    for (i, &tag) in tags.iter().enumerate() {
+        if tag == 0 {
+            continue;
+        }
+        let k = (tag - 1) / 2;
+        match spans.last_mut() {
+            Some(span) if tag == inside_tag(k) && span.0 == k && span.2 == i => span.2 = i + 1,
+            _ => spans.push((k, i, i + 1)),
+        }
+    }
+    spans
+}
+
+/// Learns BIO transition scores from gold tag sequences.
+///
+/// With add-`smoothing` estimates over the allowed transitions, the score of `prev → cur` is
+/// `weight · (ln P(cur | prev) − ln P(cur))`: the pointwise mutual information of the bigram,
+/// so that the tag prior already inside the head's per-word posteriors is not counted twice.
+/// Disallowed transitions get 0 (the decoder never takes them). Returns `(tags + 1) × tags`
+/// row-major, row 0 = sequence start.
+pub(crate) fn learn_transitions(
+    sequences: &[&[u32]],
+    n_tags: usize,
+    smoothing: f32,
+    weight: f32,
+) -> Vec<f32> {
+    let rows = n_tags + 1;
+    let mut counts = vec![0f32; rows * n_tags];
+    let mut unigram = vec![0f32; n_tags];
+    for seq in sequences {
+        let mut prev = 0; // start row
+        for &tag in seq.iter() {
+            let tag = tag as usize;
+            counts[prev * n_tags + tag] += 1.0;
+            unigram[tag] += 1.0;
+            prev = tag + 1;
+        }
+    }
+    let total: f32 = unigram.iter().sum();
+    let prior: Vec<f32> = unigram
+        .iter()
+        .map(|&c| ((c + smoothing) / (total + smoothing * n_tags as f32)).ln())
+        .collect();
+    let mut scores = vec![0f32; rows * n_tags];
+    for row in 0..rows {
+        let prev = row.checked_sub(1);
+        let ok: Vec<usize> = (0..n_tags).filter(|&c| allowed(prev, c)).collect();
+        let sum: f32 = ok
+            .iter()
+            .map(|&c| counts[row * n_tags + c] + smoothing)
+            .sum();
+        for &c in &ok {
+            let p = (counts[row * n_tags + c] + smoothing) / sum;
+            scores[row * n_tags + c] = weight * (p.ln() - prior[c]);
+        }
+    }
+    scores
 }
 
 /// Converts increasing byte offsets of a text into character offsets in one pass.
@@ -268,7 +406,7 @@ mod tests {
                 log_probs: p,
             })
             .collect();
-        let tags = viterbi(&words);
+        let tags = viterbi(words.iter().map(|w| w.log_probs), None);
         let mut prev = None;
         for &t in &tags {
             assert!(allowed(prev, t), "{tags:?}");
@@ -276,6 +414,83 @@ mod tests {
         }
         // Best valid path: B-a I-a I-a = .3*.2*.5 = .03 beats B-a B-b I-b... = .3*.2*.05
         assert_eq!(tags, vec![1, 2, 2]);
+        // Argmax with repair: each stray I- becomes a B- of its own type.
+        assert_eq!(
+            argmax_repaired(words.iter().map(|w| w.log_probs)),
+            vec![1, 3, 1]
+        );
+    }
+
+    #[test]
+    fn learned_transitions_change_the_best_path() {
+        // tags: 0 O, 1 B-a, 2 I-a
+        let words = [
+            lp(&[0.1, 0.8, 0.1]),
+            lp(&[0.5, 0.1, 0.4]),
+            lp(&[0.6, 0.1, 0.3]),
+        ];
+        let rows = |r: [[f32; 3]; 4]| -> Vec<f32> {
+            r.iter()
+                .flatten()
+                .map(|&p| if p > 0.0 { p.ln() } else { 0.0 })
+                .collect()
+        };
+        // P(cur | prev); rows: start, after O, after B-a, after I-a (0 = disallowed).
+        let t = rows([
+            [0.5, 0.5, 0.0],
+            [0.5, 0.5, 0.0],
+            [0.1, 0.1, 0.8],
+            [0.5, 0.1, 0.4],
+        ]);
+        let emissions = || words.iter().map(|w| w.as_slice());
+        // Without transitions: B O O (.8·.5·.6 = .24) beats B I O (.8·.4·.6 = .192).
+        assert_eq!(argmax_repaired(emissions()), vec![1, 0, 0]);
+        assert_eq!(viterbi(emissions(), None), vec![1, 0, 0]);
+        // With them: B I O = (.8·.5)(.4·.8)(.6·.5) = .0384 beats B O O = .4·(.5·.1)(.6·.5) = .006
+        // and B I I = .4·.32·(.3·.4) = .01536.
+        assert_eq!(viterbi(emissions(), Some(&t)), vec![1, 2, 0]);
+        assert_eq!(
+            decode_tags(emissions(), Decoding::Learned(&t)),
+            vec![1, 2, 0]
+        );
+        // Even transitions that favour it never produce an I- at the start or after O.
+        let mut bad = t.clone();
+        bad[2] = 10.0; // start -> I-a
+        bad[3 + 2] = 10.0; // O -> I-a
+        let tags = viterbi(emissions(), Some(&bad));
+        assert!(tags.first() != Some(&2) && tags.windows(2).all(|w| allowed(Some(w[0]), w[1])));
+    }
+
+    #[test]
+    fn transitions_from_tag_bigrams() {
+        // O B I O, B I I, O O
+        let seqs: [&[u32]; 3] = [&[0, 1, 2, 0], &[1, 2, 2], &[0, 0]];
+        let t = learn_transitions(&seqs, 3, 0.5, 1.0);
+        let at = |prev: Option<usize>, cur: usize| t[prev.map_or(0, |p| p + 1) * 3 + cur];
+        // B-a is always followed by I-a here: that bigram scores above B-a -> O.
+        assert!(at(Some(1), 2) > at(Some(1), 0));
+        // Disallowed transitions stay 0 (the decoder never takes them).
+        assert_eq!(at(None, 2), 0.0);
+        assert_eq!(at(Some(0), 2), 0.0);
+        // By hand: start row counts O 2, B 1, I -; smoothed P(O | start) = 2.5 / 4;
+        // prior P(O) = (4 + .5) / (9 + 1.5).
+        let expected = (2.5f32 / 4.0).ln() - (4.5f32 / 10.5).ln();
+        assert!((at(None, 0) - expected).abs() < 1e-6);
+        // Weight 0 means plain constrained decoding.
+        assert!(
+            learn_transitions(&seqs, 3, 0.5, 0.0)
+                .iter()
+                .all(|&x| x == 0.0)
+        );
+    }
+
+    #[test]
+    fn spans_of_tag_sequences() {
+        // B-a I-a O B-b B-b I-b
+        assert_eq!(
+            tag_spans(&[1, 2, 0, 3, 3, 4]),
+            vec![(0, 0, 2), (1, 3, 4), (1, 4, 6)]
+        );
     }
 
     #[test]
@@ -322,7 +537,7 @@ mod tests {
                 log_probs: &o,
             },
         ];
-        let entities = decode(text, &words, &["product".into()]);
+        let entities = decode(text, &words, &["product".into()], Decoding::Constrained);
         assert_eq!(entities.len(), 1);
         let e = &entities[0];
         assert_eq!(e.text, "Åre-mössor");

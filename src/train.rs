@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::analyzer::pool;
 use crate::data::Record;
-use crate::entity::{begin_tag, inside_tag};
+use crate::entity::{Decoder, begin_tag, inside_tag};
 use crate::error::{Error, Result};
 use crate::model::encoder::{Encoder, Tokens};
 use crate::model::heads::Head;
@@ -54,6 +54,45 @@ pub struct TrainOptions {
     pub neutral_band: f32,
     /// The rule layer written into the manifest (`None`: no rule entities in analyses).
     pub rules: Option<crate::rules::RuleConfig>,
+    /// The intent classifier over the pooled vectors.
+    pub classifier: Classifier,
+    /// Few-shot: keep only this many training records per intent (a seeded sample).
+    pub per_label: Option<usize>,
+    /// Training records with these intents are left out (dev keeps them: e.g. drop `oos` to
+    /// learn out-of-scope detection from in-scope data only, tuning the threshold on dev).
+    pub drop_intents: Vec<String>,
+    /// How the entity head's tags are decoded; `Learned` fits BIO transition scores.
+    pub decoder: Decoder,
+}
+
+/// The intent classifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Classifier {
+    /// A feed-forward head (`hidden` layers, then linear), trained with AdamW.
+    #[default]
+    Linear,
+    /// Nearest class centroid by cosine similarity (prototypes): no training, suited to a
+    /// few examples per intent. Stored as a linear head whose rows are the L2-normalised
+    /// centroids of the (L2-normalised) pooled vectors, scaled by [`PROTOTYPE_SCALE`].
+    Prototype,
+}
+
+/// Scale of the prototype head's cosine logits before temperature scaling.
+pub const PROTOTYPE_SCALE: f32 = 10.0;
+
+impl std::str::FromStr for Classifier {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "linear" => Ok(Classifier::Linear),
+            "prototype" => Ok(Classifier::Prototype),
+            _ => Err(Error::Config(format!(
+                "unknown classifier `{s}` (linear, prototype)"
+            ))),
+        }
+    }
 }
 
 impl Default for TrainOptions {
@@ -76,6 +115,10 @@ impl Default for TrainOptions {
             oos_threshold: None,
             neutral_band: 0.0,
             rules: None,
+            classifier: Classifier::Linear,
+            per_label: None,
+            drop_intents: Vec::new(),
+            decoder: Decoder::Learned,
         }
     }
 }
@@ -116,6 +159,23 @@ pub struct TrainReport {
     pub oos_threshold: Option<f32>,
     /// Softmax temperature of the intent head, fitted on dev.
     pub temperature: Option<f32>,
+    /// Dev AUROC of out-of-scope scores (when dev has out-of-scope records): `msp`
+    /// (1 − the best in-scope calibrated probability, what the analyzer thresholds),
+    /// `energy` (−T·logsumexp(in-scope logits / T)) and `centroid` (1 − the best cosine
+    /// similarity to an in-scope class centroid of the training vectors).
+    pub oos_auroc: Vec<(&'static str, f64)>,
+    /// Word-level entity span F1 on dev of each decoder (when dev has entities).
+    pub decoding: Option<DecodingReport>,
+}
+
+/// Entity decoders compared on dev (exact spans over words, micro F1).
+#[derive(Debug, Clone, Serialize)]
+pub struct DecodingReport {
+    pub argmax_f1: f64,
+    pub constrained_f1: f64,
+    pub learned_f1: f64,
+    /// Weight of the learned transition scores, chosen on dev (0 = constrained).
+    pub transition_weight: f32,
 }
 
 /// Cached encoder features of one record.
@@ -140,6 +200,12 @@ pub fn train(
     if options.batch_size == 0 || options.max_epochs == 0 {
         return Err(Error::Config(
             "batch size and epochs must be positive".into(),
+        ));
+    }
+    let train = &select(train, options);
+    if train.is_empty() {
+        return Err(Error::Config(
+            "no training records left after sampling".into(),
         ));
     }
     let device = Device::Cpu;
@@ -197,6 +263,9 @@ pub fn train(
         .collect();
     let mut oos_threshold = None;
     let mut intent_temperature = None;
+    let mut oos_auroc = Vec::new();
+    let mut manifest_hidden = options.hidden.clone();
+    let mut decoding = None;
     if intent_labels.len() >= 2 {
         let pick = |records: &[Record], feats: &[Features]| -> (Vec<f32>, Vec<u32>) {
             let mut xs = Vec::new();
@@ -213,34 +282,63 @@ pub fn train(
         };
         let (train_set, dev_set) =
             with_dev(pick(train, train_f), pick(dev, dev_f), hidden, &mut rng);
-        let (head, report) = fit(
-            "intent",
-            &varmap,
-            &train_set,
-            &dev_set,
-            hidden,
-            &options.hidden,
-            intent_labels.len(),
-            options,
-            &mut rng,
-            progress,
+        let (head, report) = match options.classifier {
+            Classifier::Linear => fit(
+                "intent",
+                &varmap,
+                &train_set,
+                &dev_set,
+                hidden,
+                &options.hidden,
+                intent_labels.len(),
+                options,
+                &mut rng,
+                progress,
+            )?,
+            Classifier::Prototype => {
+                prototypes(&varmap, &train_set, &dev_set, intent_labels.len())?
+            }
+        };
+        // Dev records of the out-of-scope label when it is not a trained class.
+        let oos_extra: Vec<f32> = if intent_labels.contains(&options.oos_label) {
+            Vec::new()
+        } else {
+            dev.iter()
+                .zip(dev_f)
+                .filter(|(r, _)| r.intent.as_deref() == Some(options.oos_label.as_str()))
+                .flat_map(|(_, f)| f.pooled.iter().copied())
+                .collect()
+        };
+        let oos_extra = Tensor::from_vec(
+            oos_extra.clone(),
+            (oos_extra.len() / hidden, hidden),
+            &Device::Cpu,
         )?;
         let temperature = fit_temperature(&head, &dev_set)?;
+        let oos = OosDev::new(
+            &head,
+            &dev_set,
+            &oos_extra,
+            temperature,
+            &intent_labels,
+            &options.oos_label,
+        )?;
+        if oos.has_oos() {
+            oos_auroc = oos.aurocs(&train_set, &intent_labels, &options.oos_label)?;
+        }
         let threshold = match options.oos_threshold {
             Some(t) => t,
-            None => tune_threshold(
-                &head,
-                &dev_set,
-                temperature,
-                &intent_labels,
-                &options.oos_label,
-            )?,
+            None => oos.tune_threshold(),
         };
+        if options.classifier == Classifier::Prototype {
+            // The prototype head is linear whatever `hidden` says.
+            manifest_hidden = Vec::new();
+        }
         oos_threshold = Some(threshold);
         intent_temperature = Some(temperature);
         manifest.intent = Some(IntentHead {
             labels: intent_labels.clone(),
-            hidden: options.hidden.clone(),
+            hidden: manifest_hidden,
             oos_label: options.oos_label.clone(),
             oos_threshold: threshold,
             temperature,
@@ -264,7 +362,7 @@ pub fn train(
         let tags = 1 + 2 * entity_labels.len();
         let (train_set, dev_set) =
             with_dev(pick(train, train_f), pick(dev, dev_f), hidden, &mut rng);
-        let (_, report) = fit(
+        let (head, report) = fit(
             "entities",
             &varmap,
             &train_set,
@@ -276,9 +374,35 @@ pub fn train(
             &mut rng,
             progress,
         )?;
+        if options.decoder == Decoder::Learned {
+            let sequences = |records: &[Record], feats: &'_ [Features]| -> Vec<Vec<u32>> {
+                records
+                    .iter()
+                    .zip(feats)
+                    .filter(|(r, _)| r.entities.is_some())
+                    .map(|(_, f)| f.tags.clone())
+                    .collect()
+            };
+            let train_seqs = sequences(train, train_f);
+            let dev_seqs = sequences(dev, dev_f);
+            let (transitions, report) =
+                fit_transitions(&head, &train_seqs, &dev_seqs, &dev_set, tags)?;
+            let var = Var::from_tensor(&Tensor::from_vec(
+                transitions,
+                (tags + 1, tags),
+                &Device::Cpu,
+            )?)?;
+            varmap
+                .data()
+                .lock()
+                .expect("varmap lock")
+                .insert("entities.transitions".into(), var);
+            decoding = report;
+        }
         manifest.entities = Some(EntityHead {
             labels: entity_labels.clone(),
             hidden: options.entity_hidden.clone(),
+            decoder: options.decoder,
         });
         reports.push(report);
     }
@@ -342,6 +466,8 @@ pub fn train(
         heads: reports,
         oos_threshold,
         temperature: intent_temperature,
+        oos_auroc,
+        decoding,
     })
 }
 
@@ -633,60 +759,308 @@ fn fit_temperature(head: &Head, dev: &Set) -> Result<f32> {
     Ok(best.1)
 }
 
-/// The out-of-scope threshold that maximises dev accuracy, out of scope counted as a class:
-/// a gold out-of-scope example is right when the head predicts the out-of-scope label or its
-/// confidence is below the threshold; an in-scope one when the label is right and the
-/// confidence reaches the threshold. Without out-of-scope examples in dev the threshold is 0.
-fn tune_threshold(
-    head: &Head,
-    dev: &Set,
-    temperature: f32,
-    labels: &[String],
-    oos_label: &str,
-) -> Result<f32> {
-    let oos = labels.iter().position(|l| l == oos_label);
-    let gold = dev.ys.to_vec1::<u32>()?;
-    let dev_has_oos = oos.is_some_and(|o| gold.contains(&(o as u32)));
-    if !dev_has_oos {
-        return Ok(0.0);
-    }
-    let logits = (head.forward(&dev.xs)? / f64::from(temperature))?;
-    let probs = candle_nn::ops::softmax(&logits, D::Minus1)?.to_vec2::<f32>()?;
-    // (confidence, gold is oos, prediction right by label alone)
-    let scored: Vec<(f32, bool, bool)> = probs
+/// The training records after `drop_intents` and the few-shot `per_label` sample (seeded;
+/// records without an intent are all kept).
+fn select(train: &[Record], options: &TrainOptions) -> Vec<Record> {
+    let kept: Vec<&Record> = train
         .iter()
-        .zip(&gold)
-        .map(|(p, &g)| {
-            let (best, conf) = p
-                .iter()
-                .enumerate()
-                .max_by(|a, b| a.1.total_cmp(b.1))
-                .map_or((0, 0.0), |(i, &c)| (i, c));
-            let gold_oos = Some(g as usize) == oos;
-            (conf, gold_oos, best == g as usize)
+        .filter(|r| {
+            !r.intent
+                .as_ref()
+                .is_some_and(|i| options.drop_intents.contains(i))
         })
         .collect();
-    let correct_at = |t: f32| {
-        scored
-            .iter()
-            .filter(|&&(conf, gold_oos, right)| {
-                if gold_oos {
-                    right || conf < t
-                } else {
-                    right && conf >= t
-                }
-            })
-            .count()
+    let Some(n) = options.per_label else {
+        return kept.into_iter().cloned().collect();
     };
-    let mut best = (correct_at(0.0), 0.0);
-    for step in 1..100 {
-        let t = step as f32 / 100.0;
-        let correct = correct_at(t);
-        if correct > best.0 {
-            best = (correct, t);
+    let mut by_label: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    let mut chosen: Vec<usize> = Vec::new();
+    for (i, r) in kept.iter().enumerate() {
+        match &r.intent {
+            Some(label) => by_label.entry(label).or_default().push(i),
+            None => chosen.push(i),
         }
     }
-    Ok(best.1)
+    let mut rng = StdRng::seed_from_u64(options.seed);
+    for ids in by_label.values_mut() {
+        ids.shuffle(&mut rng);
+        chosen.extend(ids.iter().take(n));
+    }
+    chosen.sort_unstable();
+    chosen.into_iter().map(|i| kept[i].clone()).collect()
+}
+
+/// The prototype classifier: one row per class, the normalised mean of its normalised
+/// training vectors (times [`PROTOTYPE_SCALE`]), stored in `varmap` as a linear `intent` head.
+fn prototypes(
+    varmap: &candle_nn::VarMap,
+    train: &Set,
+    dev: &Set,
+    classes: usize,
+) -> Result<(Head, HeadReport)> {
+    if train.n == 0 {
+        return Err(Error::Config(
+            "no training examples for the intent head".into(),
+        ));
+    }
+    let xs = train.xs.to_vec2::<f32>()?;
+    let ys = train.ys.to_vec1::<u32>()?;
+    let dim = xs[0].len();
+    let mut w = vec![0f32; classes * dim];
+    for (x, &y) in xs.iter().zip(&ys) {
+        let norm = x.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+        for (acc, v) in w[y as usize * dim..][..dim].iter_mut().zip(x) {
+            *acc += v / norm;
+        }
+    }
+    for row in w.chunks_mut(dim) {
+        let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+        row.iter_mut().for_each(|v| *v *= PROTOTYPE_SCALE / norm);
+    }
+    let weight = Var::from_tensor(&Tensor::from_vec(w, (classes, dim), &Device::Cpu)?)?;
+    let bias = Var::zeros(classes, DType::F32, &Device::Cpu)?;
+    let head = Head::new(vec![Linear::new(
+        weight.as_tensor().clone(),
+        Some(bias.as_tensor().clone()),
+    )]);
+    {
+        let mut data = varmap.data().lock().expect("varmap lock");
+        data.insert("intent.0.weight".into(), weight);
+        data.insert("intent.0.bias".into(), bias);
+    }
+    let (dev_loss, dev_accuracy) = evaluate(&head, dev)?;
+    Ok((
+        head,
+        HeadReport {
+            head: "intent",
+            train_examples: train.n,
+            dev_examples: dev.n,
+            best_epoch: 0,
+            dev_loss,
+            dev_accuracy,
+        },
+    ))
+}
+
+/// Learned transition scores for the entity decoder (see
+/// [`crate::entity::learn_transitions`]): add-one smoothed tag bigrams of the training
+/// sequences, with the weight that maximises word-level span F1 on the dev sequences
+/// (grid 0..2; 0 = plain constrained decoding). Without dev sequences the weight is 0.5.
+fn fit_transitions(
+    head: &Head,
+    train_seqs: &[Vec<u32>],
+    dev_seqs: &[Vec<u32>],
+    dev: &Set,
+    tags: usize,
+) -> Result<(Vec<f32>, Option<DecodingReport>)> {
+    use crate::entity::{Decoding, decode_tags, learn_transitions, tag_spans};
+    const SMOOTHING: f32 = 1.0;
+    let seqs: Vec<&[u32]> = train_seqs.iter().map(Vec::as_slice).collect();
+    let dev_words: usize = dev_seqs.iter().map(Vec::len).sum();
+    if dev_words == 0 || dev_words != dev.n {
+        return Ok((learn_transitions(&seqs, tags, SMOOTHING, 0.5), None));
+    }
+    let log_probs =
+        candle_nn::ops::log_softmax(&head.forward(&dev.xs)?, D::Minus1)?.to_vec2::<f32>()?;
+    let f1 = |decoding: Decoding<'_>| -> f64 {
+        let (mut tp, mut predicted, mut gold) = (0usize, 0usize, 0usize);
+        let mut at = 0;
+        for seq in dev_seqs {
+            let words = log_probs[at..at + seq.len()].iter().map(Vec::as_slice);
+            at += seq.len();
+            let pred = tag_spans(&decode_tags(words, decoding));
+            let truth = tag_spans(&seq.iter().map(|&t| t as usize).collect::<Vec<_>>());
+            tp += pred.iter().filter(|s| truth.contains(s)).count();
+            predicted += pred.len();
+            gold += truth.len();
+        }
+        if tp == 0 {
+            return 0.0;
+        }
+        let (p, r) = (tp as f64 / predicted as f64, tp as f64 / gold as f64);
+        2.0 * p * r / (p + r)
+    };
+    let argmax_f1 = f1(Decoding::Argmax);
+    let constrained_f1 = f1(Decoding::Constrained);
+    let mut best = (
+        constrained_f1,
+        0.0f32,
+        learn_transitions(&seqs, tags, SMOOTHING, 0.0),
+    );
+    for weight in [0.25f32, 0.5, 0.75, 1.0, 1.5, 2.0] {
+        let t = learn_transitions(&seqs, tags, SMOOTHING, weight);
+        let score = f1(Decoding::Learned(&t));
+        if score > best.0 {
+            best = (score, weight, t);
+        }
+    }
+    Ok((
+        best.2,
+        Some(DecodingReport {
+            argmax_f1,
+            constrained_f1,
+            learned_f1: best.0,
+            transition_weight: best.1,
+        }),
+    ))
+}
+
+/// The intent head's outputs on dev, for the out-of-scope threshold and score comparison.
+struct OosDev {
+    /// (confidence, gold is out of scope, prediction right by label alone)
+    scored: Vec<(f32, bool, bool)>,
+    /// Logits / temperature of every scored example.
+    logits: Vec<Vec<f32>>,
+    /// Pooled vectors of every scored example.
+    pooled: Vec<Vec<f32>>,
+    temperature: f32,
+}
+
+impl OosDev {
+    /// Scores the dev set and `extra` (dev records of the out-of-scope label when it is not
+    /// a trained class: right only when rejected).
+    fn new(
+        head: &Head,
+        dev: &Set,
+        extra: &Tensor,
+        temperature: f32,
+        labels: &[String],
+        oos_label: &str,
+    ) -> Result<Self> {
+        let oos = labels.iter().position(|l| l == oos_label);
+        let mut gold: Vec<Option<u32>> = if dev.n == 0 {
+            Vec::new()
+        } else {
+            dev.ys.to_vec1::<u32>()?.into_iter().map(Some).collect()
+        };
+        gold.extend(std::iter::repeat_n(None, extra.dims()[0]));
+        let xs = Tensor::cat(&[&dev.xs, extra], 0)?;
+        if gold.is_empty() {
+            return Ok(Self {
+                scored: Vec::new(),
+                logits: Vec::new(),
+                pooled: Vec::new(),
+                temperature,
+            });
+        }
+        let logits = (head.forward(&xs)? / f64::from(temperature))?;
+        let probs = candle_nn::ops::softmax(&logits, D::Minus1)?.to_vec2::<f32>()?;
+        let scored = probs
+            .iter()
+            .zip(&gold)
+            .map(|(p, g)| {
+                let (best, conf) = p
+                    .iter()
+                    .enumerate()
+                    .max_by(|a, b| a.1.total_cmp(b.1))
+                    .map_or((0, 0.0), |(i, &c)| (i, c));
+                match g {
+                    Some(g) => (conf, Some(*g as usize) == oos, best == *g as usize),
+                    None => (conf, true, false),
+                }
+            })
+            .collect();
+        Ok(Self {
+            scored,
+            logits: logits.to_vec2::<f32>()?,
+            pooled: xs.to_vec2::<f32>()?,
+            temperature,
+        })
+    }
+
+    fn has_oos(&self) -> bool {
+        self.scored.iter().any(|s| s.1) && self.scored.iter().any(|s| !s.1)
+    }
+
+    /// The out-of-scope threshold that maximises dev accuracy, out of scope counted as a
+    /// class: a gold out-of-scope example is right when the head predicts the out-of-scope
+    /// label or its confidence is below the threshold; an in-scope one when the label is right
+    /// and the confidence reaches the threshold. Without out-of-scope examples it is 0.
+    fn tune_threshold(&self) -> f32 {
+        if !self.has_oos() {
+            return 0.0;
+        }
+        let correct_at = |t: f32| {
+            self.scored
+                .iter()
+                .filter(|&&(conf, gold_oos, right)| {
+                    if gold_oos {
+                        right || conf < t
+                    } else {
+                        right && conf >= t
+                    }
+                })
+                .count()
+        };
+        let mut best = (correct_at(0.0), 0.0);
+        for step in 1..100 {
+            let t = step as f32 / 100.0;
+            let correct = correct_at(t);
+            if correct > best.0 {
+                best = (correct, t);
+            }
+        }
+        best.1
+    }
+
+    /// Dev AUROC of the out-of-scope scores (see [`TrainReport::oos_auroc`]).
+    fn aurocs(
+        &self,
+        train: &Set,
+        labels: &[String],
+        oos_label: &str,
+    ) -> Result<Vec<(&'static str, f64)>> {
+        let in_scope: Vec<usize> = (0..labels.len())
+            .filter(|&i| labels[i] != oos_label)
+            .collect();
+        // Class centroids of the normalised training vectors (in-scope classes).
+        let xs = train.xs.to_vec2::<f32>()?;
+        let ys = train.ys.to_vec1::<u32>()?;
+        let dim = xs.first().map_or(0, Vec::len);
+        let mut centroids = vec![vec![0f32; dim]; labels.len()];
+        let unit = |x: &[f32]| -> Vec<f32> {
+            let n = x.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+            x.iter().map(|v| v / n).collect()
+        };
+        for (x, &y) in xs.iter().zip(&ys) {
+            for (c, v) in centroids[y as usize].iter_mut().zip(unit(x)) {
+                *c += v;
+            }
+        }
+        let centroids: Vec<Vec<f32>> = in_scope.iter().map(|&k| unit(&centroids[k])).collect();
+        let t = self.temperature;
+        let mut msp = Vec::new();
+        let mut energy = Vec::new();
+        let mut centroid = Vec::new();
+        for ((&(_, gold_oos, _), logits), x) in
+            self.scored.iter().zip(&self.logits).zip(&self.pooled)
+        {
+            let max = in_scope
+                .iter()
+                .map(|&k| logits[k])
+                .fold(f32::NEG_INFINITY, f32::max);
+            let all_max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let all_sum: f32 = logits.iter().map(|l| (l - all_max).exp()).sum();
+            msp.push((1.0 - (max - all_max).exp() / all_sum, gold_oos));
+            let lse = max
+                + in_scope
+                    .iter()
+                    .map(|&k| (logits[k] - max).exp())
+                    .sum::<f32>()
+                    .ln();
+            energy.push((-t * lse, gold_oos));
+            let x = unit(x);
+            let cos = centroids
+                .iter()
+                .map(|c| c.iter().zip(&x).map(|(a, b)| a * b).sum::<f32>())
+                .fold(f32::NEG_INFINITY, f32::max);
+            centroid.push((1.0 - cos, gold_oos));
+        }
+        Ok([("msp", msp), ("energy", energy), ("centroid", centroid)]
+            .into_iter()
+            .filter_map(|(name, items)| Some((name, crate::metrics::auroc(&items)?)))
+            .collect())
+    }
 }
 
 #[cfg(test)]

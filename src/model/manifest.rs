@@ -88,6 +88,9 @@ pub struct EntityHead {
     pub labels: Vec<String>,
     #[serde(default)]
     pub hidden: Vec<usize>,
+    /// How tag probabilities become spans; absent = constrained Viterbi.
+    #[serde(default, skip_serializing_if = "crate::entity::Decoder::is_default")]
+    pub decoder: crate::entity::Decoder,
 }
 
 /// Sentiment head.

@@ -158,6 +158,20 @@ struct TrainArgs {
     /// Turn on the rule layer (money, dates, contacts, order ids…) with its defaults
     #[arg(long)]
     rules: bool,
+    /// Intent classifier: `linear` (trained head) or `prototype` (class centroids, few-shot)
+    #[arg(long, default_value = "linear")]
+    classifier: tolka::train::Classifier,
+    /// Few-shot: train on a seeded sample of this many records per intent
+    #[arg(long)]
+    per_label: Option<usize>,
+    /// Leave training records with this intent out (repeatable; dev keeps them), e.g.
+    /// `--drop-label oos` to detect out-of-scope without out-of-scope training data
+    #[arg(long = "drop-label")]
+    drop_label: Vec<String>,
+    /// Entity decoder: `learned` (BIO transitions fitted on train/dev), `constrained`
+    /// (valid-BIO Viterbi) or `argmax` (per word, BIO repaired)
+    #[arg(long, default_value = "learned")]
+    decoder: String,
 }
 
 #[derive(Args)]
@@ -398,13 +412,26 @@ fn train(args: TrainArgs) -> Result<()> {
         oos_threshold: args.oos_threshold,
         neutral_band: args.neutral_band,
         rules: args.rules.then(tolka::rules::RuleConfig::default),
+        classifier: args.classifier,
+        per_label: args.per_label,
+        drop_intents: args.drop_label.clone(),
+        decoder: match args.decoder.as_str() {
+            "learned" => tolka::entity::Decoder::Learned,
+            "constrained" => tolka::entity::Decoder::Constrained,
+            "argmax" => tolka::entity::Decoder::Argmax,
+            other => anyhow::bail!("unknown decoder `{other}` (learned, constrained, argmax)"),
+        },
         ..TrainOptions::default()
     };
     eprintln!(
-        "training on {} records ({} dev) from {}",
+        "training on {} records ({} dev) from {}{}",
         train.len(),
         dev.len(),
-        args.encoder.display()
+        args.encoder.display(),
+        match args.per_label {
+            Some(n) => format!(", keeping a seeded sample of {n} per intent"),
+            None => String::new(),
+        }
     );
     let mut progress = ProgressBar::hidden();
     let report = tolka::train::train(&train, &dev, &options, &args.out, &mut |event| {
@@ -442,6 +469,23 @@ fn train(args: TrainArgs) -> Result<()> {
     }
     if let Some(t) = report.oos_threshold {
         eprintln!("out-of-scope threshold: {t:.2}");
+    }
+    if !report.oos_auroc.is_empty() {
+        let scores: Vec<String> = report
+            .oos_auroc
+            .iter()
+            .map(|(name, auroc)| format!("{name} {auroc:.4}"))
+            .collect();
+        eprintln!(
+            "out-of-scope AUROC on dev by score: {} (the analyzer thresholds msp)",
+            scores.join(", ")
+        );
+    }
+    if let Some(d) = &report.decoding {
+        eprintln!(
+            "entity span F1 on dev (words): argmax {:.4}, constrained {:.4}, learned {:.4} (transition weight {})",
+            d.argmax_f1, d.constrained_f1, d.learned_f1, d.transition_weight
+        );
     }
     eprintln!("model written to {}", args.out.display());
     Ok(())
