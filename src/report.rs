@@ -53,10 +53,11 @@ pub fn render_html(evaluation: &Evaluation, records: &[Record], info: &ReportInf
             .map(|p| (p.gold.as_str(), p.predicted.as_str()))
             .collect();
         confusion(&mut body, "intent", &pairs, &m.per_label);
-        reliability(&mut body, evaluation);
-        if let Some(oos) = &evaluation.oos_label {
-            roc(&mut body, evaluation, oos);
-        }
+        let roc = evaluation
+            .oos_label
+            .as_ref()
+            .map(|oos| roc_figure(evaluation, oos));
+        reliability(&mut body, evaluation, roc.as_deref());
         worst_intent_errors(&mut body, &evaluation.intents, records);
         body.push_str("</section>");
     }
@@ -518,22 +519,31 @@ impl Frame {
     }
 }
 
-fn reliability(out: &mut String, e: &Evaluation) {
+/// The reliability diagram beside `roc` (the out-of-scope figure, when the model has an
+/// out-of-scope label), then the table of the bins.
+fn reliability(out: &mut String, e: &Evaluation, roc: Option<&str>) {
     let items = e.calibration_items();
     let bins = metrics::reliability_bins(&items, CALIBRATION_BINS);
     let ece = metrics::expected_calibration_error(&items, CALIBRATION_BINS);
     let _ = write!(
         out,
-        "<h3>Calibration</h3><div class=\"figs\"><figure>{}<figcaption>Reliability diagram \
+        "<h3>{}</h3><div class=\"figs\"><figure>{}<figcaption>Reliability diagram \
          of the intent confidence, {CALIBRATION_BINS} equal-width bins: the bars are the \
          accuracy of each bin, the black line its mean confidence and the red part the gap \
          between them (a calibrated model follows the diagonal); below, how many predictions fall in each bin. \
-         ECE = {}.</figcaption></figure><div class=\"scroll\"><table><thead><tr><th>bin</th>\
+         ECE = {}.</figcaption></figure>{}</div><div class=\"scroll\"><table><thead><tr>\
+         <th>bin</th>\
          <th class=\"n\">count</th><th class=\"n\">mean confidence</th>\
          <th class=\"n\">accuracy</th><th class=\"n\">accuracy − confidence</th></tr>\
          </thead><tbody>",
+        if roc.is_some() {
+            "Calibration and out-of-scope detection"
+        } else {
+            "Calibration"
+        },
         reliability_svg(&bins, ece),
         f4(ece),
+        roc.unwrap_or_default(),
     );
     for b in &bins {
         let gap = if b.count == 0 {
@@ -553,7 +563,7 @@ fn reliability(out: &mut String, e: &Evaluation) {
             b.lower, b.upper, b.count,
         );
     }
-    out.push_str("</tbody></table></div></div>");
+    out.push_str("</tbody></table></div>");
 }
 
 /// The reliability diagram: accuracy bars, the gap to the mean confidence, the diagonal and
@@ -671,16 +681,15 @@ fn reliability_svg(bins: &[metrics::ReliabilityBin], ece: f64) -> String {
     svg
 }
 
-fn roc(out: &mut String, e: &Evaluation, oos: &str) {
+/// The out-of-scope ROC figure, or a note saying why there is none.
+fn roc_figure(e: &Evaluation, oos: &str) -> String {
     let items = e.oos_items();
     let Some(points) = metrics::roc_curve(&items) else {
-        let _ = write!(
-            out,
-            "<h3>Out-of-scope detection</h3><p class=\"note\">No ROC curve: the data has no \
-             records labelled <span class=\"tag\">{}</span> (or only such records).</p>",
+        return format!(
+            "<figure><figcaption>No out-of-scope ROC curve: the data has no records labelled \
+             <span class=\"tag\">{}</span> (or only such records).</figcaption></figure>",
             escape(oos)
         );
-        return;
     };
     let auroc = metrics::auroc(&items).unwrap_or(0.0);
     // The operating point of the model's out-of-scope flag.
@@ -698,9 +707,8 @@ fn roc(out: &mut String, e: &Evaluation, oos: &str) {
         flagged_in as f64 / gold_in.max(1) as f64,
         flagged_oos as f64 / gold_oos.max(1) as f64,
     );
-    let _ = write!(
-        out,
-        "<h3>Out-of-scope detection</h3><figure>{}<figcaption>ROC curve of the out-of-scope \
+    format!(
+        "<figure>{}<figcaption>ROC curve of the out-of-scope \
          score (1 − the best in-scope probability) for telling the {gold_oos} records labelled \
          <span class=\"tag\">{}</span> from the {gold_in} in-scope ones; AUROC = {}. The dot is \
          the model's out-of-scope flag: it flags {:.1}% of the out-of-scope records and {:.1}% \
@@ -710,7 +718,7 @@ fn roc(out: &mut String, e: &Evaluation, oos: &str) {
         f4(auroc),
         point.1 * 100.0,
         point.0 * 100.0,
-    );
+    )
 }
 
 /// The ROC curve with its AUROC in the legend and the flag's operating point.

@@ -8,15 +8,16 @@ use tolka::metrics;
 
 use crate::{analyzer, model_dir};
 
-/// A small labelled set: intents with an out-of-scope record, entities, and texts that
-/// would break the page if they were not escaped.
+/// A small labelled set: intents with out-of-scope records, entities, and two texts that
+/// would break the page if they were not escaped. Those two carry a deliberately wrong gold
+/// intent, so that they are listed among the worst errors whatever the model's quality.
 const DATA: &str = r#"{"text": "where is my order 113542617735902", "intent": "track_order", "entities": [{"start": 18, "end": 33, "label": "order_id"}]}
-{"text": "I want a refund <script>alert('x')</script> & now", "intent": "get_refund", "entities": []}
+{"text": "I want a refund <script>alert('x')</script> & now", "intent": "delete_account", "entities": []}
 {"text": "how do I cancel order 00004587345?", "intent": "cancel_order", "entities": [{"start": 22, "end": 33, "label": "order_id"}]}
 {"text": "what is the weather in Paris tomorrow", "intent": "oos", "entities": []}
 {"text": "tell me a joke about cats", "intent": "oos", "entities": []}
 {"text": "I need the invoice for order 113542617735902", "intent": "track_order", "entities": [{"start": 29, "end": 44, "label": "order_id"}]}
-{"text": "my password doesn't work & I can't log in", "intent": "recover_password", "entities": []}
+{"text": "my password doesn't work & I can't log in", "intent": "place_order", "entities": []}
 "#;
 
 fn records() -> Vec<Record> {
@@ -77,10 +78,10 @@ fn eval_writes_a_self_contained_html_report() {
     // A per-label table row for every gold intent and for the entity label.
     for label in [
         "track_order",
-        "get_refund",
+        "delete_account",
         "cancel_order",
         "oos",
-        "recover_password",
+        "place_order",
         "order_id",
     ] {
         assert!(
