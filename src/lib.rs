@@ -16,7 +16,8 @@
 //! - [`rules`]: rule and catalog entities with normalised values (money, dates, contacts,
 //!   order ids…, English and Swedish) merged into every analysis, and PII redaction
 //!   ([`Analyzer::redact`]).
-//! - [`train`] and [`eval`]: train heads on your own JSONL data, and score a model.
+//! - [`train`] and [`eval`]: train heads on your own JSONL data, and score a model;
+//!   [`report`] renders an evaluation as a self-contained HTML page.
 //!
 //! ```no_run
 //! use tolka::Analyzer;
@@ -37,6 +38,7 @@ pub mod intent;
 pub mod lang;
 pub mod metrics;
 pub mod model;
+pub mod report;
 pub mod rules;
 pub mod sentiment;
 pub mod train;

@@ -235,30 +235,102 @@ pub fn span_report<'a>(docs: impl IntoIterator<Item = (&'a [Span], &'a [Span])>)
     }
 }
 
-/// Expected calibration error with `bins` equal-width confidence bins (Guo et al., 2017):
-/// the support-weighted mean |accuracy − mean confidence| over the bins. Items are
-/// (confidence in [0, 1], prediction correct). Empty input gives 0.
-pub fn expected_calibration_error(items: &[(f32, bool)], bins: usize) -> f64 {
-    if items.is_empty() || bins == 0 {
-        return 0.0;
-    }
+/// One equal-width confidence bin of a reliability diagram.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReliabilityBin {
+    /// Lower edge of the bin (exclusive, except 0 for the first bin).
+    pub lower: f64,
+    /// Upper edge of the bin (inclusive).
+    pub upper: f64,
+    /// Number of items whose confidence falls in the bin.
+    pub count: usize,
+    /// Mean confidence of those items; `0.0` for an empty bin.
+    pub confidence: f64,
+    /// Fraction of those items whose prediction is correct; `0.0` for an empty bin.
+    pub accuracy: f64,
+}
+
+/// The `bins` equal-width confidence bins of a reliability diagram. Items are (confidence in
+/// [0, 1], prediction correct); bin `i` holds confidences in `(i/bins, (i+1)/bins]`, and
+/// confidence 0 goes to the first bin. Every bin is returned, empty ones included.
+pub fn reliability_bins(items: &[(f32, bool)], bins: usize) -> Vec<ReliabilityBin> {
     let mut sums = vec![(0usize, 0f64, 0usize); bins]; // (count, sum of confidences, correct)
     for &(confidence, correct) in items {
         let c = f64::from(confidence).clamp(0.0, 1.0);
-        // Bin i holds (i/bins, (i+1)/bins]; confidence 0 goes to the first bin.
         let bin = ((c * bins as f64).ceil() as usize).clamp(1, bins) - 1;
         sums[bin].0 += 1;
         sums[bin].1 += c;
         sums[bin].2 += usize::from(correct);
     }
-    let n = items.len() as f64;
     sums.iter()
-        .filter(|(count, ..)| *count > 0)
-        .map(|&(count, conf, correct)| {
-            let k = count as f64;
-            (k / n) * (correct as f64 / k - conf / k).abs()
+        .enumerate()
+        .map(|(i, &(count, conf, correct))| ReliabilityBin {
+            lower: i as f64 / bins as f64,
+            upper: (i + 1) as f64 / bins as f64,
+            count,
+            confidence: if count == 0 { 0.0 } else { conf / count as f64 },
+            accuracy: ratio(correct, count),
         })
+        .collect()
+}
+
+/// Expected calibration error with `bins` equal-width confidence bins (Guo et al., 2017):
+/// the support-weighted mean |accuracy − mean confidence| over the bins of
+/// [`reliability_bins`]. Items are (confidence in [0, 1], prediction correct). Empty input
+/// gives 0.
+pub fn expected_calibration_error(items: &[(f32, bool)], bins: usize) -> f64 {
+    if items.is_empty() || bins == 0 {
+        return 0.0;
+    }
+    let n = items.len() as f64;
+    reliability_bins(items, bins)
+        .iter()
+        .filter(|b| b.count > 0)
+        .map(|b| (b.count as f64 / n) * (b.accuracy - b.confidence).abs())
         .sum()
+}
+
+/// Counts of every `(gold, predicted)` pair, the correct ones (gold == predicted) included.
+pub fn confusion_matrix<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> BTreeMap<(String, String), usize> {
+    let mut counts: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for pair in pairs {
+        *counts.entry(pair).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .map(|((g, p), n)| ((g.to_string(), p.to_string()), n))
+        .collect()
+}
+
+/// The ROC curve of `score` for separating positives from negatives: (false positive rate,
+/// true positive rate) points from (0, 0) to (1, 1), one per distinct score taken as the
+/// threshold from the highest down (a score at or above the threshold is called positive).
+/// Tied scores make one diagonal step, so the trapezoidal area under the points equals
+/// [`auroc`]. Items are (score, is positive); without positives or negatives: `None`.
+pub fn roc_curve(items: &[(f32, bool)]) -> Option<Vec<(f64, f64)>> {
+    let positives = items.iter().filter(|i| i.1).count();
+    let negatives = items.len() - positives;
+    if positives == 0 || negatives == 0 {
+        return None;
+    }
+    let mut sorted: Vec<(f32, bool)> = items.to_vec();
+    sorted.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut points = vec![(0.0, 0.0)];
+    let (mut tp, mut fp) = (0, 0);
+    let mut i = 0;
+    while i < sorted.len() {
+        let mut j = i;
+        while j < sorted.len() && sorted[j].0 == sorted[i].0 {
+            tp += usize::from(sorted[j].1);
+            fp += usize::from(!sorted[j].1);
+            j += 1;
+        }
+        points.push((ratio(fp, negatives), ratio(tp, positives)));
+        i = j;
+    }
+    Some(points)
 }
 
 /// Area under the ROC curve of `score` for separating positives from negatives (ties count
@@ -541,5 +613,82 @@ mod tests {
             Some(0.75)
         );
         assert_eq!(auroc(&[(0.5, true)]), None);
+    }
+
+    #[test]
+    fn reliability_bins_by_hand() {
+        // The ECE example above: bin (0, .5] has .2 (right) and .4 (wrong), bin (.5, 1] has
+        // .9 and .7 (both right). Confidence 0 goes to the first bin.
+        let items = [
+            (0.2, true),
+            (0.4, false),
+            (0.9, true),
+            (0.7, true),
+            (0.0, false),
+        ];
+        let bins = reliability_bins(&items, 2);
+        assert_eq!(bins.len(), 2);
+        assert_eq!((bins[0].lower, bins[0].upper, bins[0].count), (0.0, 0.5, 3));
+        assert!(close(bins[0].confidence, 0.2) && close(bins[0].accuracy, 1.0 / 3.0));
+        assert_eq!((bins[1].lower, bins[1].upper, bins[1].count), (0.5, 1.0, 2));
+        assert!(close(bins[1].confidence, 0.8) && close(bins[1].accuracy, 1.0));
+        // Bin edges are inclusive above: .5 is in the first bin, 1 in the last.
+        let bins = reliability_bins(&[(0.5, true), (1.0, true)], 2);
+        assert_eq!((bins[0].count, bins[1].count), (1, 1));
+        // 15 bins, all present even when empty.
+        let bins = reliability_bins(&[(0.95, true)], 15);
+        assert_eq!(bins.len(), 15);
+        assert_eq!(bins.iter().map(|b| b.count).sum::<usize>(), 1);
+        assert_eq!(bins[14].count, 1);
+        assert_eq!((bins[0].confidence, bins[0].accuracy), (0.0, 0.0));
+    }
+
+    #[test]
+    fn confusion_matrix_counts_pairs() {
+        let m = confusion_matrix([("a", "a"), ("a", "b"), ("a", "b"), ("b", "a")]);
+        let get = |g: &str, p: &str| m.get(&(g.to_string(), p.to_string())).copied();
+        assert_eq!(get("a", "a"), Some(1));
+        assert_eq!(get("a", "b"), Some(2));
+        assert_eq!(get("b", "a"), Some(1));
+        assert_eq!(get("b", "b"), None);
+    }
+
+    /// Trapezoidal area under ROC points.
+    fn area(points: &[(f64, f64)]) -> f64 {
+        points
+            .windows(2)
+            .map(|w| (w[1].0 - w[0].0) * (w[0].1 + w[1].1) / 2.0)
+            .sum()
+    }
+
+    #[test]
+    fn roc_curve_by_hand() {
+        // Positives .8 and .4, negatives .6 and .2. Thresholds from the top:
+        // .8 -> tp 1, fp 0 -> (0, .5); .6 -> (.5, .5); .4 -> (.5, 1); .2 -> (1, 1).
+        let items = [(0.8, true), (0.4, true), (0.6, false), (0.2, false)];
+        let roc = roc_curve(&items).unwrap();
+        assert_eq!(
+            roc,
+            vec![(0.0, 0.0), (0.0, 0.5), (0.5, 0.5), (0.5, 1.0), (1.0, 1.0)]
+        );
+        assert!(close(area(&roc), 0.75));
+        assert_eq!(auroc(&items), Some(0.75));
+        // A tie of a positive and a negative is one diagonal step (area 1/2).
+        let roc = roc_curve(&[(0.5, true), (0.5, false)]).unwrap();
+        assert_eq!(roc, vec![(0.0, 0.0), (1.0, 1.0)]);
+        assert_eq!(roc_curve(&[(0.5, true)]), None);
+    }
+
+    #[test]
+    fn roc_area_equals_auroc() {
+        // Many ties (scores on a coarse grid) and uneven classes.
+        let items: Vec<(f32, bool)> = (0..200u32)
+            .map(|i| (((i * 37) % 11) as f32 / 10.0, (i * 13) % 7 < 2 + (i % 3)))
+            .collect();
+        let roc = roc_curve(&items).unwrap();
+        assert_eq!(roc.first(), Some(&(0.0, 0.0)));
+        assert_eq!(roc.last(), Some(&(1.0, 1.0)));
+        assert!(roc.windows(2).all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1));
+        assert!((area(&roc) - auroc(&items).unwrap()).abs() < 1e-9);
     }
 }

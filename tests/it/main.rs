@@ -5,6 +5,7 @@ mod analyzer;
 mod cli;
 mod manifest;
 mod multilingual;
+mod report;
 mod training;
 
 use std::path::PathBuf;

@@ -184,6 +184,10 @@ struct EvalArgs {
     /// Print one JSON object
     #[arg(long)]
     json: bool,
+    /// Also write a self-contained HTML report (per-label scores, confusions, calibration,
+    /// out-of-scope ROC, worst errors) to this file
+    #[arg(long)]
+    report: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -495,8 +499,20 @@ fn eval(args: EvalArgs) -> Result<()> {
     let analyzer = args.model.load()?;
     let records = tolka::data::read_jsonl(&args.data)?;
     let progress = bar(Some(records.len() as u64), "evaluating");
-    let report = tolka::eval::evaluate(&analyzer, &records, 512, &mut |n| progress.inc(n as u64))?;
+    let evaluation =
+        tolka::eval::evaluate_detailed(&analyzer, &records, 512, &mut |n| progress.inc(n as u64))?;
     progress.finish_and_clear();
+    if let Some(path) = &args.report {
+        let model_dir = args.model.model.clone().unwrap_or_else(default_model_dir);
+        let info = tolka::report::ReportInfo {
+            model_path: model_dir.display().to_string(),
+            data_path: args.data.display().to_string(),
+        };
+        let html = tolka::report::render_html(&evaluation, &records, &info);
+        std::fs::write(path, html).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("report written to {}", path.display());
+    }
+    let report = evaluation.scores;
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
         return Ok(());
