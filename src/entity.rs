@@ -260,7 +260,8 @@ pub(crate) fn decode(
     let mut chars = CharOffsets::new(text);
     spans
         .into_iter()
-        .map(|(k, start, end, sum, n)| Entity {
+        .map(|(k, start, end, sum, n)| (k, trim_punctuation(text, start, end), sum, n))
+        .map(|(k, (start, end), sum, n)| Entity {
             label: labels[k].clone(),
             text: text[start..end].to_owned(),
             start: chars.char_offset(start),
@@ -270,6 +271,23 @@ pub(crate) fn decode(
             value: None,
         })
         .collect()
+}
+
+/// Narrows the byte range `start..end` of `text` by the sentence punctuation and brackets at
+/// its ends (whitespace-split words, e.g. of SentencePiece tokenizers, carry "Göteborg?"),
+/// unless nothing would be left.
+fn trim_punctuation(text: &str, start: usize, end: usize) -> (usize, usize) {
+    const CLOSING: &[char] = &[
+        ',', '.', ';', ':', '!', '?', ')', ']', '}', '"', '\'', '»', '”', '’', '…',
+    ];
+    const OPENING: &[char] = &['(', '[', '{', '"', '\'', '«', '“', '‘', '¿', '¡'];
+    let span = &text[start..end];
+    let trimmed = span.trim_end_matches(CLOSING).trim_start_matches(OPENING);
+    if trimmed.is_empty() {
+        return (start, end);
+    }
+    let head = span.len() - span.trim_start_matches(OPENING).len();
+    (start + head, start + head + trimmed.len())
 }
 
 /// Entity spans `(type, first word, last word + 1)` of a valid BIO tag sequence.
@@ -482,6 +500,24 @@ mod tests {
                 .iter()
                 .all(|&x| x == 0.0)
         );
+    }
+
+    #[test]
+    fn spans_lose_surrounding_punctuation() {
+        let text = "(Göteborg?), #A-10293, \"x\"";
+        let range = |s: &str| {
+            let start = text.find(s).unwrap();
+            (start, start + s.len())
+        };
+        let trim = |s: &str| {
+            let (a, b) = range(s);
+            let (a, b) = trim_punctuation(text, a, b);
+            &text[a..b]
+        };
+        assert_eq!(trim("(Göteborg?),"), "Göteborg");
+        assert_eq!(trim("#A-10293,"), "#A-10293");
+        assert_eq!(trim("\"x\""), "x");
+        assert_eq!(trim("?),"), "?),");
     }
 
     #[test]
