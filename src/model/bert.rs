@@ -51,44 +51,53 @@ fn layer_norm(vb: &VarBuilder, size: usize, eps: f64) -> candle_core::Result<Lay
     ))
 }
 
+/// The encoder's tensors (under `bert.` in checkpoints of task models) and its head size.
+pub(crate) fn encoder_root<'a>(
+    vb: VarBuilder<'a>,
+    config: &Config,
+) -> candle_core::Result<(VarBuilder<'a>, usize)> {
+    let vb = if vb.contains_tensor("bert.embeddings.word_embeddings.weight") {
+        vb.pp("bert")
+    } else {
+        vb
+    };
+    let (h, heads) = (config.hidden_size, config.num_attention_heads);
+    if heads == 0 || !h.is_multiple_of(heads) {
+        candle_core::bail!("hidden size {h} is not a multiple of {heads} attention heads");
+    }
+    Ok((vb, h / heads))
+}
+
+/// One `[3h, h]` weight and `[3h]` bias for the query, key and value projections of a
+/// layer's attention (`attn` = `…attention`), the 1/√d scale folded into the query.
+pub(crate) fn fused_qkv(
+    attn: &VarBuilder,
+    h: usize,
+    head_dim: usize,
+) -> candle_core::Result<(Tensor, Tensor)> {
+    let scale = 1.0 / (head_dim as f64).sqrt();
+    let part = |name: &str| -> candle_core::Result<(Tensor, Tensor)> {
+        let vb = attn.pp("self").pp(name);
+        Ok((vb.get((h, h), "weight")?, vb.get(h, "bias")?))
+    };
+    let ((qw, qb), (kw, kb), (vw, vb)) = (part("query")?, part("key")?, part("value")?);
+    Ok((
+        Tensor::cat(&[(qw * scale)?, kw, vw], 0)?,
+        Tensor::cat(&[(qb * scale)?, kb, vb], 0)?,
+    ))
+}
+
 impl Bert {
     pub fn load(vb: VarBuilder, config: &Config) -> candle_core::Result<Self> {
-        let vb = if vb.contains_tensor("bert.embeddings.word_embeddings.weight") {
-            vb.pp("bert")
-        } else {
-            vb
-        };
+        let (vb, head_dim) = encoder_root(vb, config)?;
         let h = config.hidden_size;
-        let heads = config.num_attention_heads;
-        if heads == 0 || !h.is_multiple_of(heads) {
-            candle_core::bail!("hidden size {h} is not a multiple of {heads} attention heads");
-        }
-        let head_dim = h / heads;
-        let scale = 1.0 / (head_dim as f64).sqrt();
+        let heads = h / head_dim;
         let emb = vb.pp("embeddings");
         let layers = (0..config.num_hidden_layers)
             .map(|i| {
                 let vb = vb.pp(format!("encoder.layer.{i}"));
                 let attn = vb.pp("attention");
-                let q = linear(&attn.pp("self"), "query", h, h)?;
-                let k = linear(&attn.pp("self"), "key", h, h)?;
-                let v = linear(&attn.pp("self"), "value", h, h)?;
-                let weight = Tensor::cat(
-                    &[
-                        (q.weight() * scale)?,
-                        k.weight().clone(),
-                        v.weight().clone(),
-                    ],
-                    0,
-                )?;
-                let bias = Tensor::cat(
-                    &[
-                        (q.bias().expect("loaded with bias") * scale)?,
-                        k.bias().expect("loaded with bias").clone(),
-                        v.bias().expect("loaded with bias").clone(),
-                    ],
-                    0,
-                )?;
+                let (weight, bias) = fused_qkv(&attn, h, head_dim)?;
                 Ok(Layer {
                     qkv: Linear::new(weight, Some(bias)),
                     attention_out: linear(&attn.pp("output"), "dense", h, h)?,

@@ -17,6 +17,8 @@ use candle_transformers::models::bert::{Config, HiddenAct};
 use gemm::Parallelism;
 use rayon::prelude::*;
 
+use crate::model::bert::{encoder_root, fused_qkv};
+
 /// Element-wise work below this many values runs on the calling thread.
 const PARALLEL_MIN: usize = 1 << 14;
 
@@ -182,33 +184,16 @@ struct Scratch {
 
 impl CpuBert {
     pub fn load(vb: VarBuilder, config: &Config) -> candle_core::Result<Self> {
-        let vb = if vb.contains_tensor("bert.embeddings.word_embeddings.weight") {
-            vb.pp("bert")
-        } else {
-            vb
-        };
+        let (vb, head_dim) = encoder_root(vb, config)?;
         let h = config.hidden_size;
-        let heads = config.num_attention_heads;
-        if heads == 0 || !h.is_multiple_of(heads) {
-            candle_core::bail!("hidden size {h} is not a multiple of {heads} attention heads");
-        }
-        let head_dim = h / heads;
-        let scale = 1.0 / (head_dim as f64).sqrt();
+        let heads = h / head_dim;
         let eps = config.layer_norm_eps;
         let emb = vb.pp("embeddings");
         let layers = (0..config.num_hidden_layers)
             .map(|i| {
                 let vb = vb.pp(format!("encoder.layer.{i}"));
                 let attn = vb.pp("attention");
-                let part = |name: &str| -> candle_core::Result<(Tensor, Tensor)> {
-                    let vb = attn.pp("self").pp(name);
-                    Ok((vb.get((h, h), "weight")?, vb.get(h, "bias")?))
-                };
-                let ((qw, qb), (kw, kb), (vw, vb_)) =
-                    (part("query")?, part("key")?, part("value")?);
-                // One projection for query, key and value; the 1/√d scale folded into the query.
-                let weight = Tensor::cat(&[(qw * scale)?, kw, vw], 0)?;
-                let bias = Tensor::cat(&[(qb * scale)?, kb, vb_], 0)?;
+                let (weight, bias) = fused_qkv(&attn, h, head_dim)?;
                 Ok(Layer {
                     qkv: Dense::new(&weight, &bias)?,
                     attention_out: Dense::load(&attn.pp("output"), "dense", h, h)?,
