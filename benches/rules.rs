@@ -108,29 +108,9 @@ fn analyze_share(c: &mut Criterion) {
     group.finish();
 }
 
-/// A JSONL catalog of `n` entries (the generator of the 100k catalog test).
-pub fn catalog_jsonl(n: usize) -> String {
-    const COLOURS: [&str; 8] = [
-        "red", "blue", "green", "black", "white", "grey", "navy", "beige",
-    ];
-    const KINDS: [&str; 8] = [
-        "shirt", "jacka", "sneaker", "byxor", "dress", "hoodie", "keps", "boots",
-    ];
-    let mut text = String::with_capacity(n * 90);
-    for i in 0..n {
-        let name = format!(
-            "Brand{} {} {} {}",
-            i % 997,
-            COLOURS[i % 8],
-            KINDS[(i / 8) % 8],
-            i
-        );
-        text.push_str(&format!(
-            "{{\"id\":\"sku-{i}\",\"name\":\"{name}\",\"type\":\"product\",\"synonyms\":[\"model{i}\"]}}\n"
-        ));
-    }
-    text
-}
+#[path = "../tests/support/catalog_gen.rs"]
+mod catalog_gen;
+use catalog_gen::catalog_jsonl;
 
 fn catalog_load(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -11,28 +11,9 @@ use std::time::Instant;
 
 use tolka::rules::{Catalog, CatalogEntry};
 
-fn catalog_jsonl(n: usize) -> String {
-    const COLOURS: [&str; 8] = [
-        "red", "blue", "green", "black", "white", "grey", "navy", "beige",
-    ];
-    const KINDS: [&str; 8] = [
-        "shirt", "jacka", "sneaker", "byxor", "dress", "hoodie", "keps", "boots",
-    ];
-    let mut text = String::with_capacity(n * 90);
-    for i in 0..n {
-        let name = format!(
-            "Brand{} {} {} {}",
-            i % 997,
-            COLOURS[i % 8],
-            KINDS[(i / 8) % 8],
-            i
-        );
-        text.push_str(&format!(
-            "{{\"id\":\"sku-{i}\",\"name\":\"{name}\",\"type\":\"product\",\"synonyms\":[\"model{i}\"]}}\n"
-        ));
-    }
-    text
-}
+#[path = "../tests/support/catalog_gen.rs"]
+mod catalog_gen;
+use catalog_gen::catalog_jsonl;
 
 /// CPU time of this thread in seconds (0 where `/proc` does not tell).
 fn cpu() -> f64 {

@@ -1239,29 +1239,10 @@ fn catalog_errors_name_file_and_line() {
 
 #[test]
 fn catalog_100k_entries_loads_fast() {
-    const COLOURS: [&str; 8] = [
-        "red", "blue", "green", "black", "white", "grey", "navy", "beige",
-    ];
-    const KINDS: [&str; 8] = [
-        "shirt", "jacka", "sneaker", "byxor", "dress", "hoodie", "keps", "boots",
-    ];
     let dir = std::env::temp_dir().join(format!("tolka-rules-100k-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("catalog.jsonl");
-    let mut text = String::with_capacity(100_000 * 90);
-    for i in 0..100_000 {
-        let name = format!(
-            "Brand{} {} {} {}",
-            i % 997,
-            COLOURS[i % 8],
-            KINDS[(i / 8) % 8],
-            i
-        );
-        text.push_str(&format!(
-            "{{\"id\":\"sku-{i}\",\"name\":\"{name}\",\"type\":\"product\",\"synonyms\":[\"model{i}\"]}}\n"
-        ));
-    }
-    std::fs::write(&path, text).expect("write");
+    std::fs::write(&path, catalog_gen::catalog_jsonl(100_000)).expect("write");
     let start = std::time::Instant::now();
     let catalog = Catalog::load(&path).expect("100k catalog");
     let elapsed = start.elapsed();
@@ -1409,3 +1390,6 @@ proptest! {
         check_redaction(&text);
     }
 }
+
+#[path = "../../tests/support/catalog_gen.rs"]
+mod catalog_gen;
