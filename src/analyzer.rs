@@ -13,6 +13,7 @@ use crate::intent::Intent;
 use crate::lang::{DEFAULT_LANGUAGES, Language, LanguageId, RELIABLE};
 use crate::model::encoder::{Encoder, Tokens};
 use crate::model::heads::Head;
+use crate::model::vocab::Vocabulary;
 use crate::model::{HEADS_FILE, Manifest, Pooling};
 use crate::rules::{Context, Locale, RuleConfig, Rules};
 use crate::sentiment::Sentiment;
@@ -174,7 +175,11 @@ impl AnalyzerBuilder {
                 self.dir.join(&manifest.encoder.path)
             }
         });
-        let encoder = Encoder::load(&encoder_dir, &device)?;
+        let vocabulary = match &manifest.encoder.vocabulary {
+            Some(file) => Some(Vocabulary::read(&self.dir.join(file))?),
+            None => None,
+        };
+        let encoder = Encoder::load(&encoder_dir, &device, vocabulary.as_ref())?;
         if encoder.sha256() != manifest.encoder.sha256 {
             return Err(Error::EncoderMismatch {
                 path: self.dir.join(crate::model::MANIFEST_FILE),

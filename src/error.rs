@@ -49,6 +49,9 @@ pub enum Error {
     /// The manifest is readable but inconsistent (for example an empty label list).
     #[error("{}: invalid manifest: {reason}", path.display())]
     Manifest { path: PathBuf, reason: String },
+    /// A pruned vocabulary (`vocabulary.json`) is invalid or does not fit its tokenizer.
+    #[error("{}: invalid vocabulary: {reason}", path.display())]
+    Vocabulary { path: PathBuf, reason: String },
     /// A tensor file could not be read (corrupt safetensors, missing tensor).
     #[error("{}: {source}", path.display())]
     Tensors {

@@ -209,7 +209,7 @@ pub fn train(
         ));
     }
     let device = Device::Cpu;
-    let encoder = Encoder::load(&options.encoder_dir, &device)?;
+    let encoder = Encoder::load(&options.encoder_dir, &device, None)?;
     if options.max_length < encoder.special_len() + 2
         || options.max_length > encoder.max_positions()
     {
@@ -244,6 +244,7 @@ pub fn train(
             name: options.encoder_name.clone(),
             sha256: encoder.sha256().to_owned(),
             path: relative_encoder_path(out, &options.encoder_dir),
+            vocabulary: None,
         },
         pooling: options.pooling,
         max_length: options.max_length,
@@ -472,7 +473,7 @@ pub fn train(
 }
 
 /// The encoder path as the manifest should record it: relative to `out` when possible.
-fn relative_encoder_path(out: &Path, encoder_dir: &Path) -> PathBuf {
+pub(crate) fn relative_encoder_path(out: &Path, encoder_dir: &Path) -> PathBuf {
     let (Ok(out), Ok(enc)) = (std::path::absolute(out), std::path::absolute(encoder_dir)) else {
         return encoder_dir.to_owned();
     };

@@ -547,7 +547,41 @@ fn tensor_values(buf: &[u8], t: &TensorEntry) -> Result<Vec<f32>, String> {
     Ok(values)
 }
 
+/// The f32 values of rows `rows` of the matrix `t` with rows of `width` values (crate
+/// use by [`load`]); [`parse`] has checked the byte range, and `width` is a multiple of
+/// the Q4_0 block, so every row starts at a block.
+fn tensor_rows(
+    buf: &[u8],
+    t: &TensorEntry,
+    width: usize,
+    rows: &[u32],
+) -> Result<Vec<f32>, String> {
+    let data = t
+        .offset
+        .checked_add(t.n_bytes)
+        .and_then(|end| buf.get(t.offset..end))
+        .ok_or_else(|| format!("tensor `{}` lies outside the file", t.name))?;
+    let row_bytes = match t.dtype {
+        Dtype::F32 => width * 4,
+        Dtype::Q4_0 => width / Q4_BLOCK * Q4_BLOCK_BYTES,
+    };
+    let mut values = Vec::with_capacity(rows.len() * width);
+    for &row in rows {
+        let bytes = data
+            .get(row as usize * row_bytes..)
+            .and_then(|rest| rest.get(..row_bytes))
+            .ok_or_else(|| format!("row {row} is outside tensor `{}`", t.name))?;
+        match t.dtype {
+            Dtype::F32 => decode_f32(bytes, &mut values),
+            Dtype::Q4_0 => dequantize_q4_0(bytes, &mut values),
+        }
+    }
+    Ok(values)
+}
+
 /// Reads the E5S1 file at `path` and dequantises every tensor to f32 on `device` (crate API).
+/// With `word_rows`, the word embedding holds only those rows, in that order (a pruned
+/// vocabulary), and the others are never dequantised.
 ///
 /// The map holds the Hugging Face BERT names (`embeddings.word_embeddings.weight`,
 /// `encoder.layer.L.attention.self.query.weight`, …, LayerNorms as `weight`/`bias`), so
@@ -558,7 +592,11 @@ fn tensor_values(buf: &[u8], t: &TensorEntry) -> Result<Vec<f32>, String> {
 /// Errors: [`Error::Io`] when the file cannot be read, [`Error::Tensors`] when it is not a
 /// valid E5S1 file (the message says what was expected at which offset) or a tensor cannot
 /// be created on `device`.
-pub(crate) fn load(path: &Path, device: &Device) -> Result<(E5s1Header, HashMap<String, Tensor>)> {
+pub(crate) fn load(
+    path: &Path,
+    device: &Device,
+    word_rows: Option<&[u32]>,
+) -> Result<(E5s1Header, HashMap<String, Tensor>)> {
     let corrupt = |msg: String| Error::Tensors {
         path: path.to_path_buf(),
         source: candle_core::Error::Msg(msg),
@@ -572,12 +610,17 @@ pub(crate) fn load(path: &Path, device: &Device) -> Result<(E5s1Header, HashMap<
         let t = by_name
             .get(e.e5s1.as_str())
             .ok_or_else(|| corrupt(format!("E5S1 file lacks tensor `{}`", e.e5s1)))?;
-        let values = tensor_values(&buf, t).map_err(corrupt)?;
-        let tensor =
-            Tensor::from_vec(values, e.shape, device).map_err(|source| Error::Tensors {
-                path: path.to_path_buf(),
-                source,
-            })?;
+        let (values, shape) = match word_rows {
+            Some(rows) if e.e5s1 == "emb.word" => (
+                tensor_rows(&buf, t, file.header.hidden, rows).map_err(corrupt)?,
+                vec![rows.len(), file.header.hidden],
+            ),
+            _ => (tensor_values(&buf, t).map_err(corrupt)?, e.shape),
+        };
+        let tensor = Tensor::from_vec(values, shape, device).map_err(|source| Error::Tensors {
+            path: path.to_path_buf(),
+            source,
+        })?;
         map.insert(e.hf, tensor);
     }
     Ok((file.header, map))
@@ -820,7 +863,7 @@ mod tests {
         let path = dir.path().join("tiny.e5s1");
         std::fs::write(&path, &s.bytes).expect("write");
         let device = Device::Cpu;
-        let (header, map) = load(&path, &device).expect("load");
+        let (header, map) = load(&path, &device, None).expect("load");
         assert_eq!(header, h);
         assert_eq!(map.len(), 5 + 16 * h.layers);
         let word = &map["embeddings.word_embeddings.weight"];
@@ -847,8 +890,32 @@ mod tests {
     }
 
     #[test]
+    fn pruned_vocabulary_dequantises_only_the_kept_rows() {
+        let h = tiny_header();
+        let s = write_e5s1(&h);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("tiny.e5s1");
+        std::fs::write(&path, &s.bytes).expect("write");
+        let (_, full) = load(&path, &Device::Cpu, None).expect("full");
+        let (_, pruned) = load(&path, &Device::Cpu, Some(&[1, 4, 6])).expect("pruned");
+        let word = "embeddings.word_embeddings.weight";
+        assert_eq!(pruned[word].dims(), &[3, 32]);
+        for (new, old) in [(0usize, 1usize), (1, 4), (2, 6)] {
+            let want: Vec<f32> = full[word].get(old).and_then(|r| r.to_vec1()).expect("row");
+            let got: Vec<f32> = pruned[word]
+                .get(new)
+                .and_then(|r| r.to_vec1())
+                .expect("row");
+            assert_eq!(got, want, "row {old}");
+        }
+        let err = load(&path, &Device::Cpu, Some(&[0, 7])).expect_err("row 7 of 7");
+        assert!(err.to_string().contains("row 7 is outside"), "{err}");
+    }
+
+    #[test]
     fn missing_file_is_io_error() {
-        let err = load(Path::new("/nonexistent/model.e5s1"), &Device::Cpu).expect_err("no file");
+        let err =
+            load(Path::new("/nonexistent/model.e5s1"), &Device::Cpu, None).expect_err("no file");
         assert!(matches!(err, Error::Io { .. }), "{err}");
     }
 
@@ -857,7 +924,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("bad.e5s1");
         std::fs::write(&path, b"GGUF\x01\x00\x00\x00").expect("write");
-        let err = load(&path, &Device::Cpu).expect_err("bad magic");
+        let err = load(&path, &Device::Cpu, None).expect_err("bad magic");
         assert!(matches!(err, Error::Tensors { .. }), "{err}");
         let msg = err.to_string();
         assert!(msg.contains("bad.e5s1") && msg.contains("magic"), "{msg}");

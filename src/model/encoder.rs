@@ -11,6 +11,7 @@ use tokenizers::Tokenizer;
 use crate::error::{Error, Result};
 use crate::model::bert::Bert;
 use crate::model::cpu::CpuBert;
+use crate::model::vocab::Vocabulary;
 
 /// The tokens of one text, without special tokens.
 #[derive(Debug, Clone, Default)]
@@ -43,8 +44,9 @@ pub(crate) struct Encoder {
 }
 
 impl Encoder {
-    /// Loads the encoder in `dir` onto `device` and hashes its weights.
-    pub fn load(dir: &Path, device: &Device) -> Result<Self> {
+    /// Loads the encoder in `dir` onto `device` and hashes its weights. With a
+    /// `vocabulary`, the tokenizer and the word embedding keep only its pieces.
+    pub fn load(dir: &Path, device: &Device, vocabulary: Option<&Vocabulary>) -> Result<Self> {
         let file = |name: &'static str| -> Result<PathBuf> {
             let path = dir.join(name);
             if path.is_file() {
@@ -80,8 +82,15 @@ impl Encoder {
             .unwrap_or_default()
             .to_owned();
 
-        let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
-            .map_err(|e| Error::Tokenizer(format!("{}: {e}", tokenizer_path.display())))?;
+        let mut tokenizer = match vocabulary {
+            None => Tokenizer::from_file(&tokenizer_path)
+                .map_err(|e| Error::Tokenizer(format!("{}: {e}", tokenizer_path.display())))?,
+            Some(vocabulary) => {
+                let json = std::fs::read_to_string(&tokenizer_path)
+                    .map_err(|e| Error::io(&tokenizer_path, e))?;
+                vocabulary.prune_tokenizer(&json, &tokenizer_path)?
+            }
+        };
         // The bundled tokenizer pads every input to 128 tokens; tolka pads per batch itself.
         tokenizer.with_padding(None);
         tokenizer
@@ -108,15 +117,44 @@ impl Encoder {
             prefix.extend_from_slice(encoded.get_ids());
         }
         let suffix = probe.get_ids()[last..].to_vec();
-        let pad_id = config.pad_token_id as u32;
+        let pad_id = match vocabulary {
+            None => config.pad_token_id as u32,
+            Some(vocabulary) => vocabulary
+                .new_id(config.pad_token_id as u32)
+                .ok_or_else(|| Error::Vocabulary {
+                    path: tokenizer_path.clone(),
+                    reason: format!("the padding token {} is not kept", config.pad_token_id),
+                })?,
+        };
+        let rows = vocabulary.map(|v| v.ids.as_slice());
 
         let sha256 = sha256_file(&weights_path)?;
         // The E5S1 header is authoritative for its model's dimensions.
-        let (vb, config) = if weights_path.extension().is_some_and(|e| e == "e5s1") {
-            let (header, tensors) = crate::model::e5s1::load(&weights_path, device)?;
+        let (vb, mut config) = if weights_path.extension().is_some_and(|e| e == "e5s1") {
+            let (header, tensors) = crate::model::e5s1::load(&weights_path, device, rows)?;
             (
                 VarBuilder::from_tensors(tensors, DType::F32, device),
                 crate::model::e5s1::bert_config(&header),
+            )
+        } else if let Some(rows) = rows {
+            let tensors_error = |source| Error::Tensors {
+                path: weights_path.clone(),
+                source,
+            };
+            let mut tensors =
+                candle_core::safetensors::load(&weights_path, device).map_err(tensors_error)?;
+            let (name, table) = tensors
+                .iter()
+                .find(|(name, _)| name.ends_with("embeddings.word_embeddings.weight"))
+                .ok_or_else(|| {
+                    tensors_error(candle_core::Error::Msg("no word embedding".into()))
+                })?;
+            let index = Tensor::new(rows, device)?;
+            let pruned = table.index_select(&index, 0).map_err(tensors_error)?;
+            tensors.insert(name.clone(), pruned);
+            (
+                VarBuilder::from_tensors(tensors, DType::F32, device),
+                config,
             )
         } else {
             // SAFETY: the file is memory-mapped read-only; tolka never writes to it while loaded.
@@ -129,6 +167,10 @@ impl Encoder {
             })?;
             (vb, config)
         };
+        if let Some(vocabulary) = vocabulary {
+            config.vocab_size = vocabulary.len();
+            config.pad_token_id = pad_id as usize;
+        }
         let model = match device {
             Device::Cpu => CpuBert::load(vb, &config).map(Backend::Cpu),
             _ => Bert::load(vb, &config).map(Backend::Candle),
@@ -160,6 +202,35 @@ impl Encoder {
 
     pub fn sha256(&self) -> &str {
         &self.sha256
+    }
+
+    /// Size of the tokenizer's model vocabulary.
+    pub fn vocab_size(&self) -> usize {
+        self.tokenizer.get_vocab_size(false)
+    }
+
+    /// Ids every window may contain besides its text's pieces: the special tokens around
+    /// it, the model card's input prefix, padding and the unknown token.
+    pub fn fixed_ids(&self) -> Vec<u32> {
+        let mut ids = [self.prefix.as_slice(), &self.suffix, &[self.pad_id]].concat();
+        ids.extend(
+            self.tokenizer
+                .get_added_tokens_decoder()
+                .iter()
+                .filter(|(_, t)| t.special)
+                .map(|(&id, _)| id),
+        );
+        ids
+    }
+
+    /// Ids of the pieces of one character, with or without the SentencePiece word marker.
+    pub fn single_char_ids(&self) -> Vec<u32> {
+        self.tokenizer
+            .get_vocab(false)
+            .into_iter()
+            .filter(|(piece, _)| piece.trim_start_matches('\u{2581}').chars().count() == 1)
+            .map(|(_, id)| id)
+            .collect()
     }
 
     /// Number of special tokens added around every window.
@@ -290,7 +361,7 @@ mod tests {
     #[test]
     fn forward_passes_match_the_candle_reference() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/base/all-MiniLM-L6-v2");
-        let encoder = Encoder::load(&dir, &Device::Cpu).unwrap();
+        let encoder = Encoder::load(&dir, &Device::Cpu, None).unwrap();
         assert!(matches!(encoder.model, Backend::Cpu(_)));
         let config: BertConfig =
             serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap())
@@ -348,7 +419,7 @@ mod tests {
     #[test]
     fn e5_prefix_is_fed_and_offsets_skip_spaces() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/base/multilingual-e5-small");
-        let encoder = Encoder::load(&dir, &Device::Cpu).unwrap();
+        let encoder = Encoder::load(&dir, &Device::Cpu, None).unwrap();
         let query = encoder.tokenizer.encode("query:", false).unwrap();
         assert_eq!(encoder.prefix[1..], *query.get_ids());
         assert_eq!(encoder.content_offset(), 1 + query.get_ids().len());

@@ -49,6 +49,10 @@ pub struct EncoderRef {
     pub sha256: String,
     /// Encoder directory, relative to the model directory (or absolute).
     pub path: PathBuf,
+    /// A pruned vocabulary ([`Vocabulary`](crate::model::vocab::Vocabulary)) relative to the
+    /// model directory: the encoder keeps only these pieces. Absent: the full vocabulary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vocabulary: Option<PathBuf>,
 }
 
 /// How token states become one vector per text.

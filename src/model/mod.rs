@@ -6,6 +6,7 @@ pub(crate) mod e5s1;
 pub(crate) mod encoder;
 pub(crate) mod heads;
 pub mod manifest;
+pub mod vocab;
 
 pub use manifest::{
     EncoderRef, EntityHead, FORMAT_VERSION, HEADS_FILE, IntentHead, MANIFEST_FILE, Manifest,

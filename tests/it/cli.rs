@@ -203,3 +203,62 @@ fn bench_prints_the_documented_json() {
     assert!(report["peak_rss_mb"].as_f64().unwrap() > 0.0);
     assert!(report["cold_start_ms"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn prune_writes_a_package_that_tags_its_corpus_alike() {
+    let model = model_dir().with_file_name("commerce-multi");
+    let corpus = data_dir().join("examples/transcript-sv-en.jsonl");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pruned");
+    let (model, corpus, out) = (
+        model.to_str().unwrap(),
+        corpus.to_str().unwrap(),
+        out.to_str().unwrap(),
+    );
+    let pruned = tolka(
+        &[
+            "prune", "--model", model, "--data", corpus, "--out", out, "--json",
+        ],
+        None,
+    );
+    assert!(
+        pruned.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pruned.stderr)
+    );
+    let report = &lines(&pruned)[0];
+    assert_eq!(report["base_size"], 250_002);
+    assert!(report["kept"].as_u64().unwrap() < report["base_size"].as_u64().unwrap() / 10);
+    let full = tolka(&["tag", "--model", model, corpus], None);
+    let small = tolka(&["tag", "--model", out, corpus], None);
+    assert!(
+        small.status.success(),
+        "{}",
+        String::from_utf8_lossy(&small.stderr)
+    );
+    assert_eq!(lines(&full), lines(&small));
+
+    // A malformed corpus line is an error naming the file and line, and writes nothing.
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"text\": \"hej\"}\n{not json\n").unwrap();
+    let again = dir.path().join("again");
+    let out = tolka(
+        &[
+            "prune",
+            "--model",
+            model,
+            "--data",
+            bad.to_str().unwrap(),
+            "--out",
+            again.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("bad.jsonl:2"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!again.exists());
+}

@@ -56,3 +56,77 @@ fn e5s1_encoder_trains_and_reads_swedish() {
         assert_eq!(char_slice(text, e.start, e.end), e.text);
     }
 }
+
+fn commerce_multi() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/commerce-multi")
+}
+
+fn texts_of(path: PathBuf) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["text"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn pruned_vocabulary_gives_the_same_analyses_on_its_corpus() {
+    use tolka::model::vocab::{PruneOptions, VOCABULARY_FILE, Vocabulary, prune};
+
+    let mut corpus = texts_of(data_dir().join("examples/transcript-sv-en.jsonl"));
+    corpus.extend(texts_of(
+        data_dir().join("bitext-customer-support/dev.jsonl"),
+    ));
+    let corpus: Vec<&str> = corpus.iter().map(String::as_str).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pruned");
+    let report = prune(&commerce_multi(), &out, &corpus, &PruneOptions::default()).unwrap();
+    assert_eq!(report.base_size, 250_002);
+    assert!(report.corpus_pieces > 500, "{report:?}");
+    // Every one-character piece (15k) plus the corpus's: under a tenth of the vocabulary.
+    assert!(report.kept < 25_000, "{report:?}");
+
+    let full = Analyzer::from_dir(commerce_multi()).unwrap();
+    let pruned = Analyzer::from_dir(&out).unwrap();
+    assert_eq!(
+        full.analyze_batch(&corpus).unwrap(),
+        pruned.analyze_batch(&corpus).unwrap()
+    );
+
+    // Outside the corpus the pruned tokenizer segments into smaller known pieces: the
+    // analysis still works, and the embedding stays close to the full one.
+    let unseen = ["Fakturan för min prenumeration har fortfarande inte kommit fram"];
+    let a = full.embed(&unseen).unwrap();
+    let b = pruned.embed(&unseen).unwrap();
+    let cosine: f32 = a[0].iter().zip(&b[0]).map(|(x, y)| x * y).sum();
+    assert!(cosine > 0.8 && cosine < 1.0 - 1e-6, "cosine {cosine}");
+    assert!(pruned.analyze(unseen[0]).unwrap().intent.is_some());
+
+    // A vocabulary built for another tokenizer is a typed error naming the tokenizer.
+    let path = out.join(VOCABULARY_FILE);
+    let mut vocabulary = Vocabulary::read(&path).unwrap();
+    vocabulary.base_size += 1;
+    vocabulary.write(&path).unwrap();
+    let err = Analyzer::from_dir(&out)
+        .err()
+        .expect("mismatched vocabulary");
+    assert!(
+        matches!(&err, tolka::Error::Vocabulary { path, .. } if path.ends_with("tokenizer.json")),
+        "{err}"
+    );
+    // A package that is already pruned is not pruned again.
+    assert!(
+        prune(
+            &out,
+            &dir.path().join("again"),
+            &corpus,
+            &PruneOptions::default()
+        )
+        .is_err()
+    );
+}
