@@ -233,6 +233,21 @@ impl Encoder {
             .collect()
     }
 
+    /// Ids of the `n` most probable pieces of a Unigram (SentencePiece) tokenizer; empty
+    /// for other tokenizers.
+    pub fn most_probable_ids(&self, n: usize) -> Vec<u32> {
+        let tokenizers::ModelWrapper::Unigram(model) = self.tokenizer.get_model() else {
+            return Vec::new();
+        };
+        let mut scored: Vec<(f64, u32)> = model
+            .iter()
+            .enumerate()
+            .map(|(id, (_, score))| (*score, id as u32))
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        scored.into_iter().take(n).map(|(_, id)| id).collect()
+    }
+
     /// Number of special tokens added around every window.
     pub fn special_len(&self) -> usize {
         self.prefix.len() + self.suffix.len()

@@ -195,11 +195,17 @@ pub struct PruneOptions {
     /// Keep every piece of one character (with or without the word-start marker), so that
     /// text outside the corpus never becomes `<unk>` where the full vocabulary had a piece.
     pub single_chars: bool,
+    /// Also keep this many of the tokenizer's most probable pieces (by Unigram score), so
+    /// that frequent words outside the corpus keep their pieces.
+    pub most_probable: usize,
 }
 
 impl Default for PruneOptions {
     fn default() -> Self {
-        Self { single_chars: true }
+        Self {
+            single_chars: true,
+            most_probable: 0,
+        }
     }
 }
 
@@ -216,8 +222,9 @@ pub struct PruneReport {
 }
 
 /// Writes a copy of the model package in `model` to `out` whose encoder keeps only the
-/// pieces that `texts` use (plus special tokens, the model card's input prefix and, with
-/// [`PruneOptions::single_chars`], every one-character piece).
+/// pieces that `texts` use (plus special tokens, the model card's input prefix, with
+/// [`PruneOptions::single_chars`] every one-character piece, and the
+/// [`PruneOptions::most_probable`] pieces).
 ///
 /// `out` gets `tolka.json` (encoder path rewritten to reach the same base encoder, the
 /// vocabulary named in `encoder.vocabulary`), `heads.safetensors` and `vocabulary.json`.
@@ -257,6 +264,7 @@ pub fn prune(
     if options.single_chars {
         ids.extend(encoder.single_char_ids());
     }
+    ids.extend(encoder.most_probable_ids(options.most_probable));
     let vocabulary = Vocabulary::new(encoder.vocab_size(), ids)?;
 
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;

@@ -119,6 +119,18 @@ fn pruned_vocabulary_gives_the_same_analyses_on_its_corpus() {
         matches!(&err, tolka::Error::Vocabulary { path, .. } if path.ends_with("tokenizer.json")),
         "{err}"
     );
+    // The most probable pieces: e5's SentencePiece vocabulary is sorted by score, so the
+    // 5,000 most probable are ids 0..5000.
+    let options = PruneOptions {
+        most_probable: 5000,
+        ..PruneOptions::default()
+    };
+    let wider = dir.path().join("wider");
+    let more = prune(&commerce_multi(), &wider, &corpus, &options).unwrap();
+    assert!(more.kept > report.kept, "{more:?} vs {report:?}");
+    let ids = Vocabulary::read(&wider.join(VOCABULARY_FILE)).unwrap().ids;
+    assert!((0..5000).all(|id| ids.binary_search(&id).is_ok()));
+
     // A package that is already pruned is not pruned again.
     assert!(
         prune(

@@ -235,6 +235,9 @@ struct PruneArgs {
     /// Keep only the corpus's pieces: text outside it may become `<unk>`
     #[arg(long)]
     no_single_chars: bool,
+    /// Also keep the N most probable pieces of the tokenizer (by SentencePiece score)
+    #[arg(long, default_value_t = 0)]
+    keep_most_probable: usize,
     /// Print one JSON object
     #[arg(long)]
     json: bool,
@@ -712,6 +715,7 @@ fn prune(args: PruneArgs) -> Result<()> {
     let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
     let options = tolka::model::vocab::PruneOptions {
         single_chars: !args.no_single_chars,
+        most_probable: args.keep_most_probable,
     };
     let report = tolka::model::vocab::prune(&model, &args.out, &texts, &options)
         .with_context(|| format!("pruning {}", model.display()))?;
