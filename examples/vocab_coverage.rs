@@ -26,7 +26,7 @@ fn texts(path: &Path) -> Vec<String> {
         .collect()
 }
 
-fn main() -> Result<(), tolka::Error> {
+fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [full, pruned, files @ ..] = args.as_slice() else {
         eprintln!("usage: vocab_coverage FULL_MODEL PRUNED_MODEL FILE.jsonl...");
