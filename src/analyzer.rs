@@ -174,7 +174,15 @@ impl AnalyzerBuilder {
                 self.dir.join(&manifest.encoder.path)
             }
         });
-        let encoder = Encoder::load(&encoder_dir, &device)?;
+        let adapters = manifest
+            .adapters
+            .as_ref()
+            .map(|a| (self.dir.join(&a.file), a));
+        let encoder = Encoder::load_adapted(
+            &encoder_dir,
+            &device,
+            adapters.as_ref().map(|(path, a)| (path.as_path(), *a)),
+        )?;
         if encoder.sha256() != manifest.encoder.sha256 {
             return Err(Error::EncoderMismatch {
                 path: self.dir.join(crate::model::MANIFEST_FILE),

@@ -5,9 +5,11 @@ pub(crate) mod cpu;
 pub(crate) mod e5s1;
 pub(crate) mod encoder;
 pub(crate) mod heads;
+pub mod lora;
 pub mod manifest;
 
+pub use lora::{ADAPTERS_FILE, LoraConfig, LoraTarget};
 pub use manifest::{
-    EncoderRef, EntityHead, FORMAT_VERSION, HEADS_FILE, IntentHead, MANIFEST_FILE, Manifest,
-    Pooling, SentimentHead,
+    EncoderRef, EntityHead, FORMAT_VERSION, FORMAT_VERSION_BASE, HEADS_FILE, IntentHead,
+    MANIFEST_FILE, Manifest, Pooling, SentimentHead,
 };
