@@ -4,7 +4,8 @@
 //! batch is the sum of the mean cross-entropies of the tasks its records carry (intent on
 //! records with an intent, sentiment on records with sentiment, BIO tags on the first token
 //! of every word of records with entities). The pooled vector is the analyzer's. AdamW, a
-//! linear warm-up over the first 10 % of the steps, then linear decay to zero.
+//! linear warm-up over the first 10 % of the steps, then linear decay to zero; batches are
+//! drawn from pools of similar lengths to spend little on padding.
 //!
 //! The heads trained here only guide the adapters: [`crate::train::train`] then computes the
 //! features with the adapted encoder and fits the package's heads, temperature, threshold
@@ -253,9 +254,16 @@ pub(crate) fn finetune(
     let mut epoch_losses = Vec::new();
     let mut step = 0;
     for epoch in 1..=options.epochs {
+        // Batches of similar lengths (less padding): shuffle, sort pools of 16 batches by
+        // length, cut them into batches and shuffle the batches.
         order.shuffle(rng);
+        for pool in order.chunks_mut(options.batch_size * 16) {
+            pool.sort_by_key(|&i| examples[i].ids.len());
+        }
+        let mut chunks: Vec<&[usize]> = order.chunks(options.batch_size).collect();
+        chunks.shuffle(rng);
         let (mut total, mut batches) = (0f64, 0usize);
-        for chunk in order.chunks(options.batch_size) {
+        for chunk in chunks {
             let factor = if step < warmup {
                 (step + 1) as f64 / warmup as f64
             } else {
