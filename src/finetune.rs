@@ -142,7 +142,8 @@ fn batch_loss(
     let mask = Tensor::from_vec(mask, (b, len), &Device::Cpu)?;
     let hidden = model.forward(&ids, &mask)?;
     let mut losses = Vec::new();
-    let pooled_tasks: [(Option<&Linear>, fn(&Example) -> Option<u32>); 2] = [
+    type Label = fn(&Example) -> Option<u32>;
+    let pooled_tasks: [(Option<&Linear>, Label); 2] = [
         (heads[0].as_ref(), |e| e.intent),
         (heads[1].as_ref(), |e| e.sentiment),
     ];

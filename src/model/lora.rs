@@ -518,7 +518,8 @@ pub(crate) mod tests {
             0.0,
             0.3,
         );
-        let norm = |put: &mut dyn FnMut(String, &[usize], f32, f32), p: &str| {
+        type Put<'a> = dyn FnMut(String, &[usize], f32, f32) + 'a;
+        let norm = |put: &mut Put, p: &str| {
             put(format!("{p}.LayerNorm.weight"), &[h], 1.0, 0.2);
             put(format!("{p}.LayerNorm.bias"), &[h], 0.0, 0.2);
         };

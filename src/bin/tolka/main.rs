@@ -26,6 +26,8 @@ struct Cli {
     command: Command,
 }
 
+// One command is parsed once per process: the size of its largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Tag transcripts (JSONL, CSV or plain text) with an analysis per record; JSONL out.
