@@ -179,7 +179,16 @@ impl AnalyzerBuilder {
             Some(file) => Some(Vocabulary::read(&self.dir.join(file))?),
             None => None,
         };
-        let encoder = Encoder::load(&encoder_dir, &device, vocabulary.as_ref())?;
+        let adapters = manifest
+            .adapters
+            .as_ref()
+            .map(|a| (self.dir.join(&a.file), a));
+        let encoder = Encoder::load_adapted(
+            &encoder_dir,
+            &device,
+            adapters.as_ref().map(|(path, a)| (path.as_path(), *a)),
+            vocabulary.as_ref(),
+        )?;
         if encoder.sha256() != manifest.encoder.sha256 {
             return Err(Error::EncoderMismatch {
                 path: self.dir.join(crate::model::MANIFEST_FILE),

@@ -59,6 +59,10 @@ pub enum Error {
         #[source]
         source: candle_core::Error,
     },
+    /// A LoRA adapter file does not fit the manifest or the base encoder (missing or extra
+    /// tensor, wrong shape, non-finite values).
+    #[error("{}: invalid adapters: {reason}", path.display())]
+    Adapters { path: PathBuf, reason: String },
     /// The tokenizer file could not be loaded or failed on an input.
     #[error("tokenizer: {0}")]
     Tokenizer(String),

@@ -34,6 +34,7 @@ pub mod data;
 pub mod entity;
 pub mod error;
 pub mod eval;
+mod finetune;
 pub mod intent;
 pub mod lang;
 pub mod metrics;

@@ -18,11 +18,14 @@ use crate::analyzer::pool;
 use crate::data::Record;
 use crate::entity::{Decoder, begin_tag, inside_tag};
 use crate::error::{Error, Result};
+use crate::finetune::{Example, Special, Tasks, finetune};
+pub use crate::finetune::{FinetuneOptions, FinetuneReport};
 use crate::model::encoder::{Encoder, Tokens};
 use crate::model::heads::Head;
+use crate::model::lora::{ADAPTERS_FILE, LoraConfig, TrainBert};
 use crate::model::{
-    EncoderRef, EntityHead, FORMAT_VERSION, HEADS_FILE, IntentHead, Manifest, Pooling,
-    SentimentHead,
+    EncoderRef, EntityHead, FORMAT_VERSION, FORMAT_VERSION_BASE, HEADS_FILE, IntentHead, Manifest,
+    Pooling, SentimentHead,
 };
 use crate::sentiment::SentimentLabel;
 
@@ -63,6 +66,9 @@ pub struct TrainOptions {
     pub drop_intents: Vec<String>,
     /// How the entity head's tags are decoded; `Learned` fits BIO transition scores.
     pub decoder: Decoder,
+    /// Fine-tune the encoder with LoRA adapters (jointly over the tasks) before the heads
+    /// are fitted on its features; `None` keeps the encoder frozen.
+    pub finetune: Option<FinetuneOptions>,
 }
 
 /// The intent classifier.
@@ -119,6 +125,7 @@ impl Default for TrainOptions {
             per_label: None,
             drop_intents: Vec::new(),
             decoder: Decoder::Learned,
+            finetune: None,
         }
     }
 }
@@ -137,6 +144,13 @@ pub enum Event {
         train_loss: f32,
         dev_loss: f32,
         dev_accuracy: f32,
+    },
+    /// One epoch of encoder fine-tuning finished.
+    FinetuneEpoch {
+        epoch: usize,
+        train_loss: f32,
+        /// Seconds since fine-tuning started.
+        seconds: f64,
     },
 }
 
@@ -166,6 +180,8 @@ pub struct TrainReport {
     pub oos_auroc: Vec<(&'static str, f64)>,
     /// Word-level entity span F1 on dev of each decoder (when dev has entities).
     pub decoding: Option<DecodingReport>,
+    /// Encoder fine-tuning, when it ran.
+    pub finetune: Option<FinetuneReport>,
 }
 
 /// Entity decoders compared on dev (exact spans over words, micro F1).
@@ -209,7 +225,7 @@ pub fn train(
         ));
     }
     let device = Device::Cpu;
-    let encoder = Encoder::load(&options.encoder_dir, &device, None)?;
+    let encoder = Encoder::load(&options.encoder_dir, &device)?;
     if options.max_length < encoder.special_len() + 2
         || options.max_length > encoder.max_positions()
     {
@@ -225,6 +241,38 @@ pub fn train(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
+    let intent_labels: Vec<String> = train
+        .iter()
+        .filter_map(|r| r.intent.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let sentiment_labels: Vec<SentimentLabel> = train
+        .iter()
+        .filter_map(|r| r.sentiment)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut finetune_report = None;
+    let mut adapters = None;
+    let encoder = match &options.finetune {
+        Some(ft) => {
+            let labels = Labels {
+                intents: &intent_labels,
+                sentiments: &sentiment_labels,
+                entities: &entity_labels,
+            };
+            let (report, lora) =
+                finetune_encoder(&encoder, train, &labels, ft, options, out, progress)?;
+            finetune_report = Some(report);
+            let path = out.join(&lora.file);
+            let adapted =
+                Encoder::load_adapted(&options.encoder_dir, &device, Some((&path, &lora)), None)?;
+            adapters = Some(lora);
+            adapted
+        }
+        None => encoder,
+    };
     let all: Vec<&Record> = train.iter().chain(dev).collect();
     progress(Event::Stage {
         name: "encoding".into(),
@@ -238,7 +286,11 @@ pub fn train(
     let varmap = candle_nn::VarMap::new();
     let mut reports = Vec::new();
     let mut manifest = Manifest {
-        format_version: FORMAT_VERSION,
+        format_version: if adapters.is_some() {
+            FORMAT_VERSION
+        } else {
+            FORMAT_VERSION_BASE
+        },
         name: options.name.clone(),
         encoder: EncoderRef {
             name: options.encoder_name.clone(),
@@ -253,15 +305,10 @@ pub fn train(
         sentiment: None,
         rules: options.rules.clone(),
         languages: None,
+        adapters,
     };
 
     // Intent.
-    let intent_labels: Vec<String> = train
-        .iter()
-        .filter_map(|r| r.intent.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
     let mut oos_threshold = None;
     let mut intent_temperature = None;
     let mut oos_auroc = Vec::new();
@@ -409,12 +456,6 @@ pub fn train(
     }
 
     // Sentiment.
-    let sentiment_labels: Vec<SentimentLabel> = train
-        .iter()
-        .filter_map(|r| r.sentiment)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
     if sentiment_labels.len() >= 2 {
         let pick = |records: &[Record], feats: &[Features]| -> (Vec<f32>, Vec<u32>) {
             let mut xs = Vec::new();
@@ -469,7 +510,112 @@ pub fn train(
         temperature: intent_temperature,
         oos_auroc,
         decoding,
+        finetune: finetune_report,
     })
+}
+
+/// The label sets of the tasks, sorted (class ids are indices).
+struct Labels<'a> {
+    intents: &'a [String],
+    sentiments: &'a [SentimentLabel],
+    entities: &'a [String],
+}
+
+/// Fine-tunes LoRA adapters of the encoder on `train` (a seeded sample of `max_records`
+/// when set) and writes them to `out`; returns the report and the manifest's adapter entry.
+fn finetune_encoder(
+    encoder: &Encoder,
+    train: &[Record],
+    labels: &Labels,
+    ft: &FinetuneOptions,
+    options: &TrainOptions,
+    out: &Path,
+    progress: &mut dyn FnMut(Event),
+) -> Result<(FinetuneReport, LoraConfig)> {
+    let lora = LoraConfig {
+        file: ADAPTERS_FILE.to_owned(),
+        rank: ft.rank,
+        alpha: ft.alpha,
+        targets: ft.targets.clone(),
+    };
+    lora.validate().map_err(Error::Config)?;
+    // Its own generator, so that the heads fitted afterwards see the same draws as without.
+    let mut rng = StdRng::seed_from_u64(options.seed ^ 0x4c6f_5241);
+    let mut chosen: Vec<usize> = (0..train.len()).collect();
+    if let Some(n) = ft.max_records
+        && n < train.len()
+    {
+        chosen.shuffle(&mut rng);
+        chosen.truncate(n);
+        chosen.sort_unstable();
+    }
+    let records: Vec<&Record> = chosen.iter().map(|&i| &train[i]).collect();
+    let texts: Vec<&str> = records.iter().map(|r| r.text.as_str()).collect();
+    let window = options.max_length - encoder.special_len();
+    let tokens = encoder.tokenize(&texts)?;
+    let class = |set: &[String], label: &Option<String>| -> Option<u32> {
+        if set.len() < 2 {
+            return None;
+        }
+        label
+            .as_ref()
+            .and_then(|l| set.binary_search(l).ok())
+            .map(|y| y as u32)
+    };
+    let examples: Vec<Example> = records
+        .iter()
+        .zip(tokens)
+        .map(|(r, mut t)| {
+            t.ids.truncate(window);
+            t.offsets.truncate(window);
+            t.words.truncate(window);
+            let words = match &r.entities {
+                Some(spans) if !labels.entities.is_empty() => {
+                    word_tags(&r.text, &t, spans, labels.entities)
+                }
+                _ => Vec::new(),
+            };
+            Example {
+                intent: class(labels.intents, &r.intent),
+                sentiment: r
+                    .sentiment
+                    .filter(|_| labels.sentiments.len() >= 2)
+                    .and_then(|s| labels.sentiments.binary_search(&s).ok())
+                    .map(|y| y as u32),
+                words,
+                ids: t.ids,
+            }
+        })
+        .collect();
+    let (vb, config, parts) = Encoder::weights(&options.encoder_dir, &Device::Cpu, None, None)?;
+    let model = TrainBert::load(vb, &config, &lora, &mut rng).map_err(|source| Error::Tensors {
+        path: parts.weights_path.clone(),
+        source,
+    })?;
+    let special = Special {
+        prefix: &parts.prefix,
+        suffix: &parts.suffix,
+        pad_id: parts.pad_id,
+    };
+    let tasks = Tasks {
+        intents: Some(labels.intents.len()),
+        sentiments: Some(labels.sentiments.len()),
+        tags: (!labels.entities.is_empty()).then(|| 1 + 2 * labels.entities.len()),
+    };
+    let report = finetune(
+        &model,
+        &examples,
+        &special,
+        tasks,
+        encoder.hidden_size(),
+        options.pooling,
+        ft,
+        &mut rng,
+        progress,
+    )?;
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    model.save_adapters(&out.join(&lora.file))?;
+    Ok((report, lora))
 }
 
 /// The encoder path as the manifest should record it: relative to `out` when possible.
@@ -547,7 +693,7 @@ fn extract(
 }
 
 /// The first token of every word with its gold BIO tag (unknown labels become `O`).
-fn word_tags(
+pub(crate) fn word_tags(
     text: &str,
     tokens: &Tokens,
     spans: &[crate::metrics::Span],

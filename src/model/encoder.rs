@@ -11,6 +11,7 @@ use tokenizers::Tokenizer;
 use crate::error::{Error, Result};
 use crate::model::bert::Bert;
 use crate::model::cpu::CpuBert;
+use crate::model::lora::LoraConfig;
 use crate::model::vocab::Vocabulary;
 
 /// The tokens of one text, without special tokens.
@@ -21,6 +22,16 @@ pub(crate) struct Tokens {
     pub offsets: Vec<(usize, usize)>,
     /// Index of the pre-tokenizer word each token belongs to.
     pub words: Vec<Option<u32>>,
+}
+
+/// What an encoder directory holds besides the weights.
+pub(crate) struct Parts {
+    pub tokenizer: Tokenizer,
+    pub prefix: Vec<u32>,
+    pub suffix: Vec<u32>,
+    pub pad_id: u32,
+    pub sha256: String,
+    pub weights_path: PathBuf,
 }
 
 /// The forward pass: plain buffers on the CPU, candle tensors on an accelerator.
@@ -44,9 +55,50 @@ pub(crate) struct Encoder {
 }
 
 impl Encoder {
-    /// Loads the encoder in `dir` onto `device` and hashes its weights. With a
+    /// Loads the encoder in `dir` onto `device` and hashes its weights.
+    pub fn load(dir: &Path, device: &Device) -> Result<Self> {
+        Self::load_adapted(dir, device, None, None)
+    }
+
+    /// Loads the encoder in `dir` onto `device`, with the LoRA adapters in `adapters` (file,
+    /// configuration) merged into its weights. The hash stays the base encoder's. With a
     /// `vocabulary`, the tokenizer and the word embedding keep only its pieces.
-    pub fn load(dir: &Path, device: &Device, vocabulary: Option<&Vocabulary>) -> Result<Self> {
+    pub fn load_adapted(
+        dir: &Path,
+        device: &Device,
+        adapters: Option<(&Path, &LoraConfig)>,
+        vocabulary: Option<&Vocabulary>,
+    ) -> Result<Self> {
+        let (vb, config, parts) = Self::weights(dir, device, adapters, vocabulary)?;
+        let model = match device {
+            Device::Cpu => CpuBert::load(vb, &config).map(Backend::Cpu),
+            _ => Bert::load(vb, &config).map(Backend::Candle),
+        }
+        .map_err(|source| Error::Tensors {
+            path: parts.weights_path.clone(),
+            source,
+        })?;
+        Ok(Self {
+            model,
+            tokenizer: parts.tokenizer,
+            hidden_size: config.hidden_size,
+            max_positions: config.max_position_embeddings,
+            prefix: parts.prefix,
+            suffix: parts.suffix,
+            pad_id: parts.pad_id,
+            device: device.clone(),
+            sha256: parts.sha256,
+        })
+    }
+
+    /// The weights (adapters merged, word embedding restricted to `vocabulary`),
+    /// configuration, tokenizer and special tokens in `dir`.
+    pub(crate) fn weights(
+        dir: &Path,
+        device: &Device,
+        adapters: Option<(&Path, &LoraConfig)>,
+        vocabulary: Option<&Vocabulary>,
+    ) -> Result<(VarBuilder<'static>, BertConfig, Parts)> {
         let file = |name: &'static str| -> Result<PathBuf> {
             let path = dir.join(name);
             if path.is_file() {
@@ -131,27 +183,40 @@ impl Encoder {
         let sha256 = sha256_file(&weights_path)?;
         // The E5S1 header is authoritative for its model's dimensions.
         let (vb, mut config) = if weights_path.extension().is_some_and(|e| e == "e5s1") {
-            let (header, tensors) = crate::model::e5s1::load(&weights_path, device, rows)?;
+            let (header, mut tensors) = crate::model::e5s1::load(&weights_path, device, rows)?;
+            let config = crate::model::e5s1::bert_config(&header);
+            if let Some((path, lora)) = adapters {
+                crate::model::lora::merge(&mut tensors, path, lora, &config)?;
+            }
             (
                 VarBuilder::from_tensors(tensors, DType::F32, device),
-                crate::model::e5s1::bert_config(&header),
+                config,
             )
-        } else if let Some(rows) = rows {
+        } else if adapters.is_some() || rows.is_some() {
             let tensors_error = |source| Error::Tensors {
                 path: weights_path.clone(),
                 source,
             };
-            let mut tensors =
-                candle_core::safetensors::load(&weights_path, device).map_err(tensors_error)?;
-            let (name, table) = tensors
-                .iter()
-                .find(|(name, _)| name.ends_with("embeddings.word_embeddings.weight"))
-                .ok_or_else(|| {
-                    tensors_error(candle_core::Error::Msg("no word embedding".into()))
-                })?;
-            let index = Tensor::new(rows, device)?;
-            let pruned = table.index_select(&index, 0).map_err(tensors_error)?;
-            tensors.insert(name.clone(), pruned);
+            let mut tensors = candle_core::safetensors::load(&weights_path, &Device::Cpu)
+                .map_err(tensors_error)?;
+            if let Some((path, lora)) = adapters {
+                crate::model::lora::merge(&mut tensors, path, lora, &config)?;
+            }
+            if let Some(rows) = rows {
+                let (name, table) = tensors
+                    .iter()
+                    .find(|(name, _)| name.ends_with("embeddings.word_embeddings.weight"))
+                    .ok_or_else(|| {
+                        tensors_error(candle_core::Error::Msg("no word embedding".into()))
+                    })?;
+                let index = Tensor::new(rows, &Device::Cpu)?;
+                let pruned = table.index_select(&index, 0).map_err(tensors_error)?;
+                tensors.insert(name.clone(), pruned);
+            }
+            let tensors = tensors
+                .into_iter()
+                .map(|(k, t)| Ok((k, t.to_device(device)?)))
+                .collect::<Result<std::collections::HashMap<_, _>>>()?;
             (
                 VarBuilder::from_tensors(tensors, DType::F32, device),
                 config,
@@ -171,25 +236,18 @@ impl Encoder {
             config.vocab_size = vocabulary.len();
             config.pad_token_id = pad_id as usize;
         }
-        let model = match device {
-            Device::Cpu => CpuBert::load(vb, &config).map(Backend::Cpu),
-            _ => Bert::load(vb, &config).map(Backend::Candle),
-        }
-        .map_err(|source| Error::Tensors {
-            path: weights_path.clone(),
-            source,
-        })?;
-        Ok(Self {
-            model,
-            tokenizer,
-            hidden_size: config.hidden_size,
-            max_positions: config.max_position_embeddings,
-            prefix,
-            suffix,
-            pad_id,
-            device: device.clone(),
-            sha256,
-        })
+        Ok((
+            vb,
+            config,
+            Parts {
+                tokenizer,
+                prefix,
+                suffix,
+                pad_id,
+                sha256,
+                weights_path,
+            },
+        ))
     }
 
     pub fn hidden_size(&self) -> usize {
@@ -297,19 +355,8 @@ impl Encoder {
     /// `[batch, len]` (f32, 1 for real tokens). Position 0 is the first special token;
     /// the window's tokens start at [`Encoder::content_offset`].
     pub fn forward(&self, windows: &[&[u32]]) -> Result<(Tensor, Tensor)> {
-        let len = windows.iter().map(|w| w.len()).max().unwrap_or(0) + self.special_len();
         let batch = windows.len();
-        let mut ids = Vec::with_capacity(batch * len);
-        let mut mask = Vec::with_capacity(batch * len);
-        for window in windows {
-            let real = window.len() + self.special_len();
-            ids.extend_from_slice(&self.prefix);
-            ids.extend_from_slice(window);
-            ids.extend_from_slice(&self.suffix);
-            ids.resize(ids.len() + len - real, self.pad_id);
-            mask.extend(std::iter::repeat_n(1f32, real));
-            mask.extend(std::iter::repeat_n(0f32, len - real));
-        }
+        let (ids, mask, len) = self.padded(windows);
         let hidden = match &self.model {
             Backend::Cpu(model) => {
                 // Packed real tokens in, padded [batch, len, hidden] out (padding rows zero).
@@ -339,10 +386,41 @@ impl Encoder {
         Ok((hidden, mask))
     }
 
+    /// The padded ids and mask (`batch × len`, row-major) of windows with their special
+    /// tokens, and `len`.
+    pub fn padded(&self, windows: &[&[u32]]) -> (Vec<u32>, Vec<f32>, usize) {
+        pad_windows(windows, &self.prefix, &self.suffix, self.pad_id)
+    }
+
     /// Index of the first content token inside a window's hidden states.
     pub fn content_offset(&self) -> usize {
         self.prefix.len()
     }
+}
+
+/// Pads windows (without special tokens) to one length: ids and mask (`batch × len`,
+/// row-major) and `len`, the special tokens around every window.
+pub(crate) fn pad_windows(
+    windows: &[&[u32]],
+    prefix: &[u32],
+    suffix: &[u32],
+    pad_id: u32,
+) -> (Vec<u32>, Vec<f32>, usize) {
+    let special = prefix.len() + suffix.len();
+    let len = windows.iter().map(|w| w.len()).max().unwrap_or(0) + special;
+    let batch = windows.len();
+    let mut ids = Vec::with_capacity(batch * len);
+    let mut mask = Vec::with_capacity(batch * len);
+    for window in windows {
+        let real = window.len() + special;
+        ids.extend_from_slice(prefix);
+        ids.extend_from_slice(window);
+        ids.extend_from_slice(suffix);
+        ids.resize(ids.len() + len - real, pad_id);
+        mask.extend(std::iter::repeat_n(1f32, real));
+        mask.extend(std::iter::repeat_n(0f32, len - real));
+    }
+    (ids, mask, len)
 }
 
 /// Hex sha256 of a file, streamed.
@@ -376,7 +454,7 @@ mod tests {
     #[test]
     fn forward_passes_match_the_candle_reference() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/base/all-MiniLM-L6-v2");
-        let encoder = Encoder::load(&dir, &Device::Cpu, None).unwrap();
+        let encoder = Encoder::load(&dir, &Device::Cpu).unwrap();
         assert!(matches!(encoder.model, Backend::Cpu(_)));
         let config: BertConfig =
             serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap())
@@ -434,7 +512,7 @@ mod tests {
     #[test]
     fn e5_prefix_is_fed_and_offsets_skip_spaces() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/base/multilingual-e5-small");
-        let encoder = Encoder::load(&dir, &Device::Cpu, None).unwrap();
+        let encoder = Encoder::load(&dir, &Device::Cpu).unwrap();
         let query = encoder.tokenizer.encode("query:", false).unwrap();
         assert_eq!(encoder.prefix[1..], *query.get_ids());
         assert_eq!(encoder.content_offset(), 1 + query.get_ids().len());

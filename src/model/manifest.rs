@@ -7,8 +7,13 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::sentiment::SentimentLabel;
 
-/// The manifest format version this tolka reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The newest manifest format version this tolka reads. Packages without adapters are
+/// written as version 1 (readable by every tolka); packages with LoRA adapters as version 2,
+/// so that a tolka that cannot merge adapters refuses them instead of ignoring them.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The version of the manifests without adapters.
+pub const FORMAT_VERSION_BASE: u32 = 1;
 
 /// File name of the manifest inside a model directory.
 pub const MANIFEST_FILE: &str = "tolka.json";
@@ -39,6 +44,10 @@ pub struct Manifest {
     /// [`DEFAULT_LANGUAGES`](crate::lang::DEFAULT_LANGUAGES)); an empty list turns it off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub languages: Option<Vec<String>>,
+    /// LoRA adapters of the encoder, merged into the base weights at load time; absent = the
+    /// base encoder as fetched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adapters: Option<crate::model::lora::LoraConfig>,
 }
 
 /// The base encoder the heads were trained on.
@@ -162,7 +171,7 @@ impl Manifest {
                 path: path.clone(),
                 reason: "no integer `format_version`".into(),
             })?;
-        if found != u64::from(FORMAT_VERSION) {
+        if !(u64::from(FORMAT_VERSION_BASE)..=u64::from(FORMAT_VERSION)).contains(&found) {
             return Err(Error::FormatVersion {
                 path,
                 found: u32::try_from(found).unwrap_or(u32::MAX),
@@ -194,6 +203,18 @@ impl Manifest {
                 reason,
             })
         };
+        if let Some(adapters) = &self.adapters {
+            if self.format_version < FORMAT_VERSION {
+                return bad(format!(
+                    "adapters need format_version {FORMAT_VERSION}, found {}",
+                    self.format_version
+                ));
+            }
+            adapters.validate().map_err(|reason| Error::Manifest {
+                path: path.to_owned(),
+                reason,
+            })?;
+        }
         if self.max_length < 8 {
             return bad(format!("max_length {} is below 8", self.max_length));
         }

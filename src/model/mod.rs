@@ -5,10 +5,12 @@ pub(crate) mod cpu;
 pub(crate) mod e5s1;
 pub(crate) mod encoder;
 pub(crate) mod heads;
+pub mod lora;
 pub mod manifest;
 pub mod vocab;
 
+pub use lora::{ADAPTERS_FILE, LoraConfig, LoraTarget};
 pub use manifest::{
-    EncoderRef, EntityHead, FORMAT_VERSION, HEADS_FILE, IntentHead, MANIFEST_FILE, Manifest,
-    Pooling, SentimentHead,
+    EncoderRef, EntityHead, FORMAT_VERSION, FORMAT_VERSION_BASE, HEADS_FILE, IntentHead,
+    MANIFEST_FILE, Manifest, Pooling, SentimentHead,
 };

@@ -227,7 +227,8 @@ pub struct PruneReport {
 /// [`PruneOptions::most_probable`] pieces).
 ///
 /// `out` gets `tolka.json` (encoder path rewritten to reach the same base encoder, the
-/// vocabulary named in `encoder.vocabulary`), `heads.safetensors` and `vocabulary.json`.
+/// vocabulary named in `encoder.vocabulary`), `heads.safetensors`, the LoRA adapters if the
+/// package has them, and `vocabulary.json`.
 /// The heads are unchanged: the kept pieces keep their embeddings.
 pub fn prune(
     model: &Path,
@@ -250,7 +251,7 @@ pub fn prune(
     } else {
         model.join(&manifest.encoder.path)
     };
-    let encoder = Encoder::load(&encoder_dir, &candle_core::Device::Cpu, None)?;
+    let encoder = Encoder::load(&encoder_dir, &candle_core::Device::Cpu)?;
     let mut ids = BTreeSet::new();
     let mut corpus_tokens = 0;
     for chunk in texts.chunks(4096) {
@@ -271,6 +272,10 @@ pub fn prune(
     vocabulary.write(&out.join(VOCABULARY_FILE))?;
     let heads = model.join(HEADS_FILE);
     std::fs::copy(&heads, out.join(HEADS_FILE)).map_err(|e| Error::io(&heads, e))?;
+    if let Some(adapters) = &manifest.adapters {
+        let from = model.join(&adapters.file);
+        std::fs::copy(&from, out.join(&adapters.file)).map_err(|e| Error::io(&from, e))?;
+    }
     let canonical = |p: &Path| p.canonicalize().map_err(|e| Error::io(p, e));
     manifest.encoder.path =
         crate::train::relative_encoder_path(&canonical(out)?, &canonical(&encoder_dir)?);

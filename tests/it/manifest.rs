@@ -134,3 +134,29 @@ fn missing_or_broken_encoder() {
         .unwrap();
     assert!(matches!(err, Error::Tensors { .. }), "{err}");
 }
+
+#[test]
+fn adapters_need_format_version_2_and_their_file() {
+    let adapters = serde_json::json!({"rank": 8, "alpha": 16.0, "targets": ["query", "value"]});
+    let entry = adapters.clone();
+    let dir = copy_model(move |m| m["adapters"] = entry);
+    let err = load(dir.path());
+    assert!(matches!(err, Error::Manifest { .. }), "{err}");
+    assert!(err.to_string().contains("format_version"), "{err}");
+
+    let dir = copy_model(move |m| {
+        m["format_version"] = 2.into();
+        m["adapters"] = adapters;
+    });
+    let err = load(dir.path());
+    assert!(
+        matches!(&err, Error::MissingFile { path, .. } if path.ends_with("adapters.safetensors")),
+        "{err}"
+    );
+
+    let dir = copy_model(|m| {
+        m["format_version"] = 2.into();
+        m["adapters"] = serde_json::json!({"rank": 0, "alpha": 16.0, "targets": ["query"]});
+    });
+    assert!(matches!(load(dir.path()), Error::Manifest { .. }));
+}

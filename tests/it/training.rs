@@ -210,3 +210,81 @@ fn entity_decoder_is_written_and_read() {
     let err = Analyzer::from_dir(learned.path()).err().unwrap();
     assert!(err.to_string().contains("entities.transitions"), "{err}");
 }
+
+/// LoRA fine-tuning of the real base encoder on a handful of records writes a package whose
+/// adapters are merged at load time (the analysis differs from the same heads over the base
+/// encoder), and a damaged adapter file is a typed error naming it.
+#[test]
+fn lora_finetuning_writes_a_package_that_loads() {
+    let records =
+        tolka::data::read_jsonl(data_dir().join("bitext-customer-support/train.jsonl")).unwrap();
+    let options = TrainOptions {
+        encoder_dir: encoder_dir(),
+        max_epochs: 3,
+        finetune: Some(tolka::train::FinetuneOptions {
+            learning_rate: 1e-2,
+            batch_size: 8,
+            max_records: Some(24),
+            ..Default::default()
+        }),
+        ..TrainOptions::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let report = train(
+        &records[..60],
+        &records[600..640],
+        &options,
+        dir.path(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let finetune = report.finetune.expect("fine-tuning ran");
+    assert_eq!((finetune.records, finetune.steps), (24, 3));
+    assert!(finetune.epoch_losses[0].is_finite());
+    let adapters = dir.path().join(tolka::model::ADAPTERS_FILE);
+    let size = std::fs::metadata(&adapters).unwrap().len();
+    assert!(size < 4 << 20, "adapters are {size} bytes");
+
+    let analyzer = Analyzer::from_dir(dir.path()).unwrap();
+    let manifest = analyzer.manifest().clone();
+    assert_eq!(manifest.format_version, 2);
+    let lora = manifest.adapters.clone().expect("adapters in the manifest");
+    assert_eq!((lora.rank, lora.alpha), (8, 16.0));
+    let text = "I want to cancel order 113542617735902";
+    let adapted = analyzer.analyze(text).unwrap().intent.unwrap();
+
+    // The same heads over the base encoder (manifest without adapters) score differently.
+    let base = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        dir.path().join("heads.safetensors"),
+        base.path().join("heads.safetensors"),
+    )
+    .unwrap();
+    let mut plain = manifest.clone();
+    plain.adapters = None;
+    plain.format_version = 1;
+    plain.encoder.path = encoder_dir();
+    plain.write(base.path()).unwrap();
+    let unadapted = Analyzer::from_dir(base.path())
+        .unwrap()
+        .analyze(text)
+        .unwrap()
+        .intent
+        .unwrap();
+    assert!(
+        (adapted.confidence - unadapted.confidence).abs() > 1e-5,
+        "{adapted:?} vs {unadapted:?}"
+    );
+
+    // A truncated adapter file.
+    let bytes = std::fs::read(&adapters).unwrap();
+    std::fs::write(&adapters, &bytes[..bytes.len() / 2]).unwrap();
+    let err = Analyzer::from_dir(dir.path())
+        .err()
+        .expect("loading must fail");
+    assert!(
+        matches!(&err, tolka::Error::Tensors { path, .. } if *path == adapters),
+        "{err}"
+    );
+    assert!(err.to_string().contains("adapters.safetensors"), "{err}");
+}

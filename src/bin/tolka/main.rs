@@ -26,6 +26,8 @@ struct Cli {
     command: Command,
 }
 
+// One command is parsed once per process: the size of its largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Tag transcripts (JSONL, CSV or plain text) with an analysis per record; JSONL out.
@@ -175,6 +177,35 @@ struct TrainArgs {
     /// (valid-BIO Viterbi) or `argmax` (per word, BIO repaired)
     #[arg(long, default_value = "learned")]
     decoder: String,
+    /// Fine-tune the encoder before fitting the heads: `lora` (low-rank adapters on the
+    /// attention projections, trained jointly over the tasks, merged at load time) or `none`
+    #[arg(long, default_value = "none")]
+    finetune: String,
+    /// Rank of the LoRA adapters
+    #[arg(long, default_value_t = 8)]
+    lora_rank: usize,
+    /// LoRA scale numerator: updates are scaled by alpha / rank
+    #[arg(long, default_value_t = 16.0)]
+    lora_alpha: f32,
+    /// Also put adapters on the two FFN layers of every transformer layer
+    #[arg(long)]
+    lora_ffn: bool,
+    /// Fine-tuning epochs
+    #[arg(long, default_value_t = 1)]
+    finetune_epochs: usize,
+    /// Peak learning rate of the adapters (linear warm-up, then linear decay)
+    #[arg(long, default_value_t = 1e-3)]
+    finetune_lr: f64,
+    /// Peak learning rate of the temporary task heads trained with the adapters
+    #[arg(long, default_value_t = 1e-2)]
+    finetune_head_lr: f64,
+    /// Fine-tuning batch size
+    #[arg(long, default_value_t = 32)]
+    finetune_batch_size: usize,
+    /// Fine-tune on a seeded sample of at most this many training records (the heads are
+    /// fitted on all of them afterwards)
+    #[arg(long)]
+    finetune_max_records: Option<usize>,
 }
 
 #[derive(Args)]
@@ -458,6 +489,28 @@ fn train(args: TrainArgs) -> Result<()> {
             "argmax" => tolka::entity::Decoder::Argmax,
             other => anyhow::bail!("unknown decoder `{other}` (learned, constrained, argmax)"),
         },
+        finetune: match args.finetune.as_str() {
+            "none" => None,
+            "lora" => Some(tolka::train::FinetuneOptions {
+                rank: args.lora_rank,
+                alpha: args.lora_alpha,
+                targets: tolka::model::LoraTarget::ATTENTION
+                    .into_iter()
+                    .chain(
+                        args.lora_ffn
+                            .then_some(tolka::model::LoraTarget::FFN)
+                            .into_iter()
+                            .flatten(),
+                    )
+                    .collect(),
+                epochs: args.finetune_epochs,
+                learning_rate: args.finetune_lr,
+                head_learning_rate: args.finetune_head_lr,
+                batch_size: args.finetune_batch_size,
+                max_records: args.finetune_max_records,
+            }),
+            other => anyhow::bail!("unknown fine-tuning `{other}` (none, lora)"),
+        },
         ..TrainOptions::default()
     };
     eprintln!(
@@ -487,6 +540,13 @@ fn train(args: TrainArgs) -> Result<()> {
         } => progress.set_message(format!(
             "{head} epoch {epoch}: train loss {train_loss:.4}, dev loss {dev_loss:.4}, dev acc {dev_accuracy:.4}"
         )),
+        Event::FinetuneEpoch {
+            epoch,
+            train_loss,
+            seconds,
+        } => progress.suspend(|| {
+            eprintln!("fine-tuning epoch {epoch}: train loss {train_loss:.4} ({seconds:.0} s)")
+        }),
     }
     })?;
     progress.finish_and_clear();
@@ -522,6 +582,12 @@ fn train(args: TrainArgs) -> Result<()> {
         eprintln!(
             "entity span F1 on dev (words): argmax {:.4}, constrained {:.4}, learned {:.4} (transition weight {})",
             d.argmax_f1, d.constrained_f1, d.learned_f1, d.transition_weight
+        );
+    }
+    if let Some(f) = &report.finetune {
+        eprintln!(
+            "fine-tuned LoRA adapters ({} parameters) on {} records: {} epochs, {} steps, {:.0} s, epoch losses {:?}",
+            f.adapter_parameters, f.records, f.epochs, f.steps, f.seconds, f.epoch_losses
         );
     }
     eprintln!("model written to {}", args.out.display());
