@@ -209,7 +209,7 @@ pub fn train(
         ));
     }
     let device = Device::Cpu;
-    let encoder = Encoder::load(&options.encoder_dir, &device)?;
+    let encoder = Encoder::load(&options.encoder_dir, &device, crate::Precision::F32)?;
     if options.max_length < encoder.special_len() + 2
         || options.max_length > encoder.max_positions()
     {
@@ -252,6 +252,7 @@ pub fn train(
         sentiment: None,
         rules: options.rules.clone(),
         languages: None,
+        precision: None,
     };
 
     // Intent.

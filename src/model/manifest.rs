@@ -39,6 +39,10 @@ pub struct Manifest {
     /// [`DEFAULT_LANGUAGES`](crate::lang::DEFAULT_LANGUAGES)); an empty list turns it off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub languages: Option<Vec<String>>,
+    /// Arithmetic of the encoder's dense layers on the CPU (default f32); see
+    /// [`Precision`](crate::Precision).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<crate::Precision>,
 }
 
 /// The base encoder the heads were trained on.
