@@ -3,6 +3,7 @@
 # utterances (the peers' seeded sample of CLINC150 dev), the same thread count, one run.
 # Needs the peers' venv (bash ../shared/peers/setup.sh); exports the ONNX model if missing.
 #   bash benches/compare.sh            (≈6 min on the 2-core machine; run it on an idle one)
+#   TOLKA_PRECISION=int8 bash benches/compare.sh   (tolka's encoder in int8, AVX-512 VNNI)
 # Prints the table of the README's performance section and writes benches/results/compare.json
 # and docs/img/throughput.svg.
 set -euo pipefail
@@ -22,7 +23,7 @@ load() { cut -d' ' -f1 /proc/loadavg; }
 echo "load before: $(load)" >&2
 echo "== tolka bench" >&2
 target/release/tolka bench --data "$out/texts.txt" --batch-sizes 1,8,32,128 --repeats 3 \
-  --threads "$PEER_THREADS" --json > "$out/tolka.json"
+  --threads "$PEER_THREADS" --precision "${TOLKA_PRECISION:-f32}" --json > "$out/tolka.json"
 echo "== pytorch" >&2
 (cd "$peers" && "$py" bench_torch.py "$out/peers.jsonl" > /dev/null)
 echo "== onnxruntime" >&2

@@ -66,6 +66,35 @@ impl std::str::FromStr for Device {
     }
 }
 
+/// Arithmetic of the encoder's dense layers on the CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// 32-bit floats throughout (the reference).
+    #[default]
+    F32,
+    /// The encoder's dense layers (≈ 95 % of the work) in int8: weights quantised per output
+    /// channel at load, activations per token at run time, `i32` accumulation on AVX-512
+    /// VNNI; attention, GELU and LayerNorm stay in f32. On a CPU without AVX-512 VNNI, and
+    /// on accelerators, the encoder runs in f32 ([`Analyzer::precision`] says which ran).
+    Int8,
+}
+
+impl std::str::FromStr for Precision {
+    type Err = Error;
+
+    /// Parses `f32` or `int8`.
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "f32" => Ok(Precision::F32),
+            "int8" => Ok(Precision::Int8),
+            _ => Err(Error::Config(format!(
+                "unknown precision `{s}` (f32, int8)"
+            ))),
+        }
+    }
+}
+
 /// The analysis of one text. A task whose head the model lacks is `None` (and omitted in JSON).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Analysis {
@@ -99,9 +128,17 @@ pub struct AnalyzerBuilder {
     encoder_dir: Option<PathBuf>,
     rules: Option<Option<RuleConfig>>,
     languages: Option<Vec<String>>,
+    precision: Option<Precision>,
 }
 
 impl AnalyzerBuilder {
+    /// Arithmetic of the encoder's dense layers on the CPU (default: the manifest's
+    /// `precision`, else [`Precision::F32`]). See [`Precision::Int8`] for where int8 runs.
+    pub fn precision(mut self, precision: Precision) -> Self {
+        self.precision = Some(precision);
+        self
+    }
+
     /// The rule layer: `Some(config)` runs it, `None` turns it off (default: the manifest's
     /// `rules`).
     pub fn rules(mut self, rules: Option<RuleConfig>) -> Self {
@@ -175,6 +212,7 @@ impl AnalyzerBuilder {
                 self.dir.join(&manifest.encoder.path)
             }
         });
+        let precision = self.precision.or(manifest.precision).unwrap_or_default();
         let vocabulary = match &manifest.encoder.vocabulary {
             Some(file) => Some(Vocabulary::read(&self.dir.join(file))?),
             None => None,
@@ -188,6 +226,7 @@ impl AnalyzerBuilder {
             &device,
             adapters.as_ref().map(|(path, a)| (path.as_path(), *a)),
             vocabulary.as_ref(),
+            precision,
         )?;
         if encoder.sha256() != manifest.encoder.sha256 {
             return Err(Error::EncoderMismatch {
@@ -370,12 +409,19 @@ impl Analyzer {
             encoder_dir: None,
             rules: None,
             languages: None,
+            precision: None,
         }
     }
 
     /// The model's manifest.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
+    }
+
+    /// The precision the encoder runs in: [`Precision::Int8`] only where it was asked for,
+    /// on the CPU, and the CPU has AVX-512 VNNI.
+    pub fn precision(&self) -> Precision {
+        self.encoder.precision()
     }
 
     /// Analyses one text.

@@ -44,7 +44,7 @@ pub mod rules;
 pub mod sentiment;
 pub mod train;
 
-pub use analyzer::{Analysis, Analyzer, AnalyzerBuilder, Device, Redaction};
+pub use analyzer::{Analysis, Analyzer, AnalyzerBuilder, Device, Precision, Redaction};
 pub use entity::{Entity, EntitySource};
 pub use error::{Error, Result};
 pub use intent::Intent;

@@ -266,8 +266,13 @@ pub fn train(
                 finetune_encoder(&encoder, train, &labels, ft, options, out, progress)?;
             finetune_report = Some(report);
             let path = out.join(&lora.file);
-            let adapted =
-                Encoder::load_adapted(&options.encoder_dir, &device, Some((&path, &lora)), None)?;
+            let adapted = Encoder::load_adapted(
+                &options.encoder_dir,
+                &device,
+                Some((&path, &lora)),
+                None,
+                crate::Precision::F32,
+            )?;
             adapters = Some(lora);
             adapted
         }
@@ -306,6 +311,7 @@ pub fn train(
         rules: options.rules.clone(),
         languages: None,
         adapters,
+        precision: None,
     };
 
     // Intent.

@@ -156,6 +156,7 @@ pub fn to_pyerr(py: Python<'_>, failure: Failure, stage: Stage) -> PyErr {
                 | E::HeadShape { path, .. }
                 | E::Manifest { path, .. }
                 | E::Adapters { path, .. }
+                | E::Vocabulary { path, .. }
                 | E::Tensors { path, .. } => (&exc.model_load, Some(path), None),
                 E::Tokenizer(_) => (
                     if stage == Stage::Load {

@@ -17,15 +17,19 @@ use candle_transformers::models::bert::{Config, HiddenAct};
 use gemm::Parallelism;
 use rayon::prelude::*;
 
+use crate::analyzer::Precision;
 use crate::model::bert::{encoder_root, fused_qkv};
+use crate::model::int8::QDense;
 
 /// Element-wise work below this many values runs on the calling thread.
 const PARALLEL_MIN: usize = 1 << 14;
 
-/// `y = x·Wᵀ + b`, with `Wᵀ` stored `[inputs, outputs]` row-major.
+/// `y = x·Wᵀ + b`, with `Wᵀ` stored `[inputs, outputs]` row-major, or `W` quantised to int8
+/// (then the f32 copy is dropped).
 #[derive(Debug, Clone)]
 pub(crate) struct Dense {
     weight_t: Vec<f32>,
+    int8: Option<QDense>,
     bias: Vec<f32>,
     inputs: usize,
     outputs: usize,
@@ -55,10 +59,31 @@ impl Dense {
         let (outputs, inputs) = weight.dims2()?;
         Ok(Self {
             weight_t: weight.t()?.contiguous()?.flatten_all()?.to_vec1()?,
+            int8: None,
             bias: bias.to_vec1()?,
             inputs,
             outputs,
         })
+    }
+
+    /// Switches the product to int8 where the CPU has AVX-512 VNNI; keeps f32 elsewhere.
+    fn quantise(mut self) -> Self {
+        let mut weight = vec![0f32; self.weight_t.len()];
+        for (k, row) in self.weight_t.chunks_exact(self.outputs).enumerate() {
+            for (j, &w) in row.iter().enumerate() {
+                weight[j * self.inputs + k] = w;
+            }
+        }
+        if let Some(q) = QDense::new(&weight, self.outputs, self.inputs) {
+            self.int8 = Some(q);
+            self.weight_t = Vec::new();
+        }
+        self
+    }
+
+    /// Whether the product runs in int8.
+    fn is_int8(&self) -> bool {
+        self.int8.is_some()
     }
 
     /// `out = x·Wᵀ + b`, or `out += x·Wᵀ + b` with `accumulate` (a residual already in `out`).
@@ -78,6 +103,10 @@ impl Dense {
             }
         }
         if rows == 0 {
+            return;
+        }
+        if let Some(q) = &self.int8 {
+            q.forward(x, out);
             return;
         }
         // SAFETY: the three buffers hold exactly the [rows, outputs], [rows, inputs] and
@@ -183,7 +212,13 @@ struct Scratch {
 }
 
 impl CpuBert {
-    pub fn load(vb: VarBuilder, config: &Config) -> candle_core::Result<Self> {
+    /// Loads the encoder; with [`Precision::Int8`] its dense layers run in int8 where the CPU
+    /// has AVX-512 VNNI (see [`CpuBert::precision`]), attention, GELU and LayerNorm in f32.
+    pub fn load(
+        vb: VarBuilder,
+        config: &Config,
+        precision: Precision,
+    ) -> candle_core::Result<Self> {
         let (vb, head_dim) = encoder_root(vb, config)?;
         let h = config.hidden_size;
         let heads = h / head_dim;
@@ -194,17 +229,26 @@ impl CpuBert {
                 let vb = vb.pp(format!("encoder.layer.{i}"));
                 let attn = vb.pp("attention");
                 let (weight, bias) = fused_qkv(&attn, h, head_dim)?;
+                let dense = |d: Dense| match precision {
+                    Precision::F32 => d,
+                    Precision::Int8 => d.quantise(),
+                };
                 Ok(Layer {
-                    qkv: Dense::new(&weight, &bias)?,
-                    attention_out: Dense::load(&attn.pp("output"), "dense", h, h)?,
+                    qkv: dense(Dense::new(&weight, &bias)?),
+                    attention_out: dense(Dense::load(&attn.pp("output"), "dense", h, h)?),
                     attention_norm: Norm::load(&attn.pp("output"), h, eps)?,
-                    intermediate: Dense::load(
+                    intermediate: dense(Dense::load(
                         &vb.pp("intermediate"),
                         "dense",
                         config.intermediate_size,
                         h,
-                    )?,
-                    output: Dense::load(&vb.pp("output"), "dense", h, config.intermediate_size)?,
+                    )?),
+                    output: dense(Dense::load(
+                        &vb.pp("output"),
+                        "dense",
+                        h,
+                        config.intermediate_size,
+                    )?),
                     output_norm: Norm::load(&vb.pp("output"), h, eps)?,
                 })
             })
@@ -228,6 +272,16 @@ impl CpuBert {
             max_positions: config.max_position_embeddings,
             act: config.hidden_act,
         })
+    }
+
+    /// The precision the dense layers run in: int8 only where it was asked for and the CPU
+    /// has the instructions.
+    pub fn precision(&self) -> Precision {
+        if self.layers.first().is_some_and(|l| l.qkv.is_int8()) {
+            Precision::Int8
+        } else {
+            Precision::F32
+        }
     }
 
     /// Hidden states `[Σ len, hidden]` of the token-id sequences, packed in order.

@@ -48,6 +48,10 @@ pub struct Manifest {
     /// base encoder as fetched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adapters: Option<crate::model::lora::LoraConfig>,
+    /// Arithmetic of the encoder's dense layers on the CPU (default f32); see
+    /// [`Precision`](crate::Precision).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<crate::Precision>,
 }
 
 /// The base encoder the heads were trained on.

@@ -5,6 +5,7 @@ pub(crate) mod cpu;
 pub(crate) mod e5s1;
 pub(crate) mod encoder;
 pub(crate) mod heads;
+pub(crate) mod int8;
 pub mod lora;
 pub mod manifest;
 pub mod vocab;

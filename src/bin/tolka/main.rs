@@ -10,8 +10,8 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
-use tolka::Analyzer;
 use tolka::train::{Event, TrainOptions};
+use tolka::{Analyzer, Precision};
 
 use input::{Fields, Format, Item, Reader};
 
@@ -62,6 +62,10 @@ struct ModelArgs {
     /// Maximum tokens per encoder window (default: the model's)
     #[arg(long)]
     max_length: Option<usize>,
+    /// Encoder precision on the CPU: f32 or int8 (AVX-512 VNNI; f32 where the CPU lacks it)
+    /// [default: the model's `precision`, else f32]
+    #[arg(long)]
+    precision: Option<String>,
 }
 
 impl ModelArgs {
@@ -76,9 +80,16 @@ impl ModelArgs {
         if let Some(max_length) = self.max_length {
             builder = builder.max_length(max_length);
         }
-        builder
+        if let Some(precision) = &self.precision {
+            builder = builder.precision(precision.parse()?);
+        }
+        let analyzer = builder
             .build()
-            .with_context(|| format!("loading the model in {}", dir.display()))
+            .with_context(|| format!("loading the model in {}", dir.display()))?;
+        if self.precision.as_deref() == Some("int8") && analyzer.precision() != Precision::Int8 {
+            eprintln!("tolka: int8 needs AVX-512 VNNI on the CPU; the encoder runs in f32");
+        }
+        Ok(analyzer)
     }
 }
 
@@ -743,6 +754,7 @@ fn bench(mut args: BenchArgs) -> Result<()> {
         "peak_rss_mb": peak_rss_mb(),
         "cold_start_ms": cold_start_ms,
         "n": texts.len(),
+        "precision": analyzer.precision(),
     });
     if args.json {
         println!("{report}");
