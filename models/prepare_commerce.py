@@ -8,7 +8,10 @@
   types, which teaches the entity head what is not an entity);
 - sentiment: sst2-glue (negative/positive; research-only licence, see models/README.md).
 
-Usage: prepare_commerce.py SHARED_DATA_DIR OUT_DIR   (writes OUT_DIR/{train,dev}.jsonl)
+Usage: prepare_commerce.py SHARED_DATA_DIR OUT_DIR [SST2_TRAIN]
+  writes OUT_DIR/{train,dev}.jsonl; with SST2_TRAIN, train keeps a seeded sample of that many
+  SST-2 sentences (the LoRA recipe of commerce-en uses 10000: fine-tuning time grows with the
+  records, and 67k movie-review sentences would drown the 6.5k shop records)
 """
 import json
 import random
@@ -64,6 +67,23 @@ def main():
             for r in rows:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
         print(f"{split}: {len(rows)} records", file=sys.stderr)
+    if len(sys.argv) > 3:
+        subsample_sst2(out / "train.jsonl", int(sys.argv[3]))
+
+
+def subsample_sst2(path, n):
+    """Keeps every non-SST-2 record and a seeded sample of n SST-2 ones, shuffled."""
+    rows = [json.loads(line) for line in open(path, encoding="utf-8")]
+    sst = [r for r in rows if "sentiment" in r and "intent" not in r]
+    other = [r for r in rows if not ("sentiment" in r and "intent" not in r)]
+    rng = random.Random(13)
+    rng.shuffle(sst)
+    rows = other + sst[:n]
+    rng.shuffle(rows)
+    with open(path, "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    print(f"train: {len(rows)} records after keeping {n} SST-2 sentences", file=sys.stderr)
 
 
 if __name__ == "__main__":

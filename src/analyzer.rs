@@ -459,6 +459,10 @@ impl Analyzer {
     }
 
     /// Sentence embeddings (the model's pooling over the first window of each text).
+    ///
+    /// With LoRA adapters (as `models/commerce-en` has) they come from the encoder tuned for
+    /// the model's heads, which does not keep the base encoder's cosine-similarity space; for
+    /// semantic similarity use a package over the frozen encoder.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
         let run = || {
             let tokens = self.encoder.tokenize(texts)?;

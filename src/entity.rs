@@ -40,7 +40,10 @@ pub struct Entity {
 /// overlaps it most gives it its normalised value (so `refund_amount` "160" in "160 dollars"
 /// gains `{"kind": "money", "amount": "160.00", "currency": "USD"}`), and matches that
 /// overlap a model entity are not emitted on their own. Matches that overlap no model entity
-/// are added. The result is sorted by start.
+/// are added. One exception: an e-mail address, phone number, URL, card, IBAN or personal
+/// identity number is one unit to the customer, so a model entity strictly inside such a
+/// match is a fragment of it ("anna" of "anna@example.se" as a `person_name`) and gives way
+/// to the match. The result is sorted by start.
 pub(crate) fn merge(
     text: &str,
     model: Vec<Entity>,
@@ -69,6 +72,15 @@ pub(crate) fn merge(
     let mut merged: Vec<Entity> = Vec::with_capacity(model.len() + ruled.len());
     let mut covered = vec![false; ruled.len()];
     for mut entity in model {
+        let fragment = ruled.iter().any(|r| {
+            atomic(r.value.as_ref())
+                && r.start <= entity.start
+                && entity.end <= r.end
+                && r.end - r.start > entity.end - entity.start
+        });
+        if fragment {
+            continue;
+        }
         let overlap = |r: &Entity| {
             r.end
                 .min(entity.end)
@@ -94,6 +106,22 @@ pub(crate) fn merge(
     );
     merged.sort_by_key(|e| (e.start, e.end));
     merged
+}
+
+/// Whether a match of this value is one unit that a model entity cannot be a part of.
+fn atomic(value: Option<&crate::rules::Value>) -> bool {
+    use crate::rules::Value;
+    matches!(
+        value,
+        Some(
+            Value::Email { .. }
+                | Value::Phone { .. }
+                | Value::Url { .. }
+                | Value::Card { .. }
+                | Value::Iban { .. }
+                | Value::PersonalNumber { .. }
+        )
+    )
 }
 
 /// A word: its byte range in the text and the log-probabilities of every BIO tag.
@@ -386,6 +414,66 @@ mod tests {
 
     fn lp(probs: &[f32]) -> Vec<f32> {
         probs.iter().map(|p| p.ln()).collect()
+    }
+
+    #[test]
+    fn model_fragments_of_an_email_give_way_but_amounts_keep_their_label() {
+        use crate::rules::{Match, MatchSource, Value};
+        let text = "refund 160 dollars to anna@example.se";
+        let model = |label: &str, start: usize, end: usize| Entity {
+            label: label.into(),
+            text: text[start..end].into(),
+            start,
+            end,
+            confidence: 0.8,
+            source: EntitySource::Model,
+            value: None,
+        };
+        let rule = |label: &str, start: usize, end: usize, value: Value| Match {
+            start,
+            end,
+            label: label.into(),
+            value,
+            source: MatchSource::Rule,
+            confidence: 0.95,
+        };
+        let money = Value::Money {
+            amount: "160.00".into(),
+            currency: "USD".into(),
+        };
+        let email = Value::Email {
+            value: "anna@example.se".into(),
+        };
+        let merged = merge(
+            text,
+            vec![model("refund_amount", 7, 10), model("person_name", 22, 26)],
+            vec![
+                rule("money", 7, 18, money.clone()),
+                rule("email", 22, 37, email.clone()),
+            ],
+        );
+        let got: Vec<(&str, &str, Option<&Value>)> = merged
+            .iter()
+            .map(|e| (e.label.as_str(), e.text.as_str(), e.value.as_ref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("refund_amount", "160", Some(&money)),
+                ("email", "anna@example.se", Some(&email)),
+            ]
+        );
+        // A model entity that covers the whole address keeps its label.
+        let merged = merge(
+            text,
+            vec![model("person_name", 22, 37)],
+            vec![rule("email", 22, 37, email.clone())],
+        );
+        assert_eq!(merged.len(), 1);
+        assert_eq!(
+            (merged[0].label.as_str(), merged[0].value.as_ref()),
+            ("person_name", Some(&email))
+        );
     }
 
     #[test]

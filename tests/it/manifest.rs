@@ -11,7 +11,7 @@ fn encoder_dir() -> PathBuf {
 /// A copy of the default model in a temp dir, with `edit` applied to its manifest JSON.
 fn copy_model(edit: impl FnOnce(&mut serde_json::Value)) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for file in ["tolka.json", "heads.safetensors"] {
+    for file in ["tolka.json", "heads.safetensors", "adapters.safetensors"] {
         std::fs::copy(model_dir().join(file), dir.path().join(file)).unwrap();
     }
     let path = dir.path().join("tolka.json");
@@ -139,7 +139,10 @@ fn missing_or_broken_encoder() {
 fn adapters_need_format_version_2_and_their_file() {
     let adapters = serde_json::json!({"rank": 8, "alpha": 16.0, "targets": ["query", "value"]});
     let entry = adapters.clone();
-    let dir = copy_model(move |m| m["adapters"] = entry);
+    let dir = copy_model(move |m| {
+        m["format_version"] = 1.into();
+        m["adapters"] = entry;
+    });
     let err = load(dir.path());
     assert!(matches!(err, Error::Manifest { .. }), "{err}");
     assert!(err.to_string().contains("format_version"), "{err}");
@@ -148,6 +151,7 @@ fn adapters_need_format_version_2_and_their_file() {
         m["format_version"] = 2.into();
         m["adapters"] = adapters;
     });
+    std::fs::remove_file(dir.path().join("adapters.safetensors")).unwrap();
     let err = load(dir.path());
     assert!(
         matches!(&err, Error::MissingFile { path, .. } if path.ends_with("adapters.safetensors")),
