@@ -135,7 +135,9 @@ def test_analyzer_properties(analyzer, model_dir):
     assert analyzer.model_dir == model_dir
     assert analyzer.device == "cpu" and analyzer.batch_size == 32
     manifest = analyzer.manifest
-    assert manifest["format_version"] == 1 and manifest["name"] == "commerce-en"
+    # Version 2: commerce-en carries LoRA adapters, merged at load.
+    assert manifest["format_version"] == 2 and manifest["name"] == "commerce-en"
+    assert manifest["adapters"]["file"] == "adapters.safetensors"
     assert "track_order" in manifest["intent"]["labels"]
     assert "Analyzer(" in repr(analyzer)
 
