@@ -504,16 +504,7 @@ mod tests {
         let candle = tuned.forward(&ids, &mask).unwrap();
         // Compare the states of real tokens only (padding rows are never read).
         for (name, states) in [("cpu", cpu), ("candle", candle)] {
-            let diff = ((states - &expected)
-                .unwrap()
-                .abs()
-                .unwrap()
-                .broadcast_mul(&mask.unsqueeze(2).unwrap()))
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+            let diff = crate::model::max_abs_diff(&states, &expected, Some(&mask));
             assert!(diff < 1e-4, "{name}: max difference {diff}");
         }
     }
@@ -568,14 +559,7 @@ mod tests {
             let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
             worst = worst.min(dot / (norm(e) * norm(g)));
         }
-        let diff = (expected_states - got_states)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let diff = crate::model::max_abs_diff(&expected_states, &got_states, None);
         eprintln!("int8 vs f32: worst pooled cosine {worst:.5}, max token-state diff {diff:.4}");
         assert!(worst >= 0.995, "worst pooled cosine {worst}");
         assert!(diff < 0.25, "max token-state difference {diff}");

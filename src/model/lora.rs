@@ -596,19 +596,6 @@ pub(crate) mod tests {
         max
     }
 
-    fn max_diff_masked(a: &Tensor, b: &Tensor, mask: &Tensor) -> f32 {
-        (a - b)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .broadcast_mul(&mask.unsqueeze(2).unwrap())
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap()
-    }
-
     fn cpu_forward(weights: HashMap<String, Tensor>, full: &[Vec<u32>]) -> Vec<f32> {
         let vb = VarBuilder::from_tensors(weights, DType::F32, &Device::Cpu);
         let cpu = CpuBert::load(vb, &tiny_config(), crate::Precision::F32).unwrap();
@@ -632,7 +619,7 @@ pub(crate) mod tests {
             .unwrap()
             .forward(&ids, &mask)
             .unwrap();
-        let diff = max_diff_masked(&trained, &candle, &mask);
+        let diff = crate::model::max_abs_diff(&trained, &candle, Some(&mask));
         assert!(diff < 1e-4, "candle: max difference {diff}");
     }
 
@@ -666,7 +653,7 @@ pub(crate) mod tests {
             .unwrap()
             .forward(&ids, &mask)
             .unwrap();
-        let diff = max_diff_masked(&unmerged, &candle, &mask);
+        let diff = crate::model::max_abs_diff(&unmerged, &candle, Some(&mask));
         assert!(diff < 1e-4, "candle: max difference {diff}");
     }
 
@@ -682,14 +669,7 @@ pub(crate) mod tests {
         let mut merged = weights.clone();
         merge(&mut merged, &path, &lora, &tiny_config()).unwrap();
         for (name, tensor) in &weights {
-            let diff = (tensor - &merged[name])
-                .unwrap()
-                .abs()
-                .unwrap()
-                .max_all()
-                .unwrap()
-                .to_scalar::<f32>()
-                .unwrap();
+            let diff = crate::model::max_abs_diff(tensor, &merged[name], None);
             assert_eq!(diff, 0.0, "{name}");
         }
         let (_, _, full) = batch();

@@ -15,3 +15,18 @@ pub use manifest::{
     EncoderRef, EntityHead, FORMAT_VERSION, FORMAT_VERSION_BASE, HEADS_FILE, IntentHead,
     MANIFEST_FILE, Manifest, Pooling, SentimentHead,
 };
+
+/// Largest absolute difference of two tensors of one shape; with a mask (`[b, len]`, over
+/// states `[b, len, hidden]`), of the real tokens only (tests).
+#[cfg(test)]
+pub(crate) fn max_abs_diff(
+    a: &candle_core::Tensor,
+    b: &candle_core::Tensor,
+    mask: Option<&candle_core::Tensor>,
+) -> f32 {
+    let mut diff = (a - b).unwrap().abs().unwrap();
+    if let Some(mask) = mask {
+        diff = diff.broadcast_mul(&mask.unsqueeze(2).unwrap()).unwrap();
+    }
+    diff.max_all().unwrap().to_scalar::<f32>().unwrap()
+}
