@@ -781,3 +781,19 @@ pub(crate) fn pool(
         }
     }
 }
+
+#[cfg(all(test, feature = "cuda"))]
+mod tests {
+    use super::*;
+
+    /// With a GPU, device 0 opens; without one (no device, or NVIDIA's stub driver library)
+    /// the request is a typed error, not a panic. A machine with no `libcuda.so.1` at all
+    /// cannot start a `cuda` build: candle links the driver library.
+    #[test]
+    fn cuda_device_opens_or_is_a_typed_error() {
+        match Device::Cuda(0).to_candle() {
+            Ok(device) => assert!(device.is_cuda()),
+            Err(err) => assert!(matches!(err, Error::Cuda(_)), "{err}"),
+        }
+    }
+}
