@@ -2,10 +2,11 @@
 //!
 //! The texts of a batch are packed one after another, so the dense layers (≈ 95 % of the
 //! work) multiply only real tokens: no row is spent on padding, whatever the mix of lengths.
-//! Attention runs per text and head. The dense layers call the `gemm` crate (the kernels
-//! candle itself uses, picked at run time for the CPU) with weights stored transposed once at
-//! load, and with the bias, and the residual where there is one, written into the output
-//! before the product accumulates onto it. GELU and LayerNorm run in place, in parallel over
+//! Attention runs per text and head. The dense layers run an AVX-512 kernel over weights
+//! packed once at load ([`PackedDense`]; int8 with [`Precision::Int8`]), or, on a CPU without
+//! AVX-512, call the `gemm` crate (the kernels candle itself uses) with weights stored
+//! transposed once at load. The bias, and the residual where there is one, are written into
+//! the output before the product accumulates onto it. GELU and LayerNorm run in place, in parallel over
 //! rows. Nothing asks the operating system anything per call.
 //!
 //! It loads the same Hugging Face weights as `candle_transformers::models::bert::BertModel`
@@ -20,6 +21,7 @@ use rayon::prelude::*;
 use crate::analyzer::Precision;
 use crate::model::bert::{encoder_root, fused_qkv};
 use crate::model::int8::QDense;
+use crate::model::packed::PackedDense;
 
 /// Element-wise work below this many values runs on the calling thread.
 const PARALLEL_MIN: usize = 1 << 14;
@@ -29,6 +31,7 @@ const PARALLEL_MIN: usize = 1 << 14;
 #[derive(Debug, Clone)]
 pub(crate) struct Dense {
     weight_t: Vec<f32>,
+    packed: Option<PackedDense>,
     int8: Option<QDense>,
     bias: Vec<f32>,
     inputs: usize,
@@ -59,6 +62,7 @@ impl Dense {
         let (outputs, inputs) = weight.dims2()?;
         Ok(Self {
             weight_t: weight.t()?.contiguous()?.flatten_all()?.to_vec1()?,
+            packed: None,
             int8: None,
             bias: bias.to_vec1()?,
             inputs,
@@ -66,7 +70,18 @@ impl Dense {
         })
     }
 
-    /// Switches the product to int8 where the CPU has AVX-512 VNNI; keeps f32 elsewhere.
+    /// Packs the weights for the AVX-512 f32 kernel where the CPU has it (then the `gemm`
+    /// copy is dropped).
+    pub fn pack(mut self) -> Self {
+        if let Some(p) = PackedDense::new(&self.weight_t, self.inputs, self.outputs) {
+            self.packed = Some(p);
+            self.weight_t = Vec::new();
+        }
+        self
+    }
+
+    /// Switches the product to int8 where the CPU has AVX-512 VNNI; packs it in f32
+    /// elsewhere.
     fn quantise(mut self) -> Self {
         let mut weight = vec![0f32; self.weight_t.len()];
         for (k, row) in self.weight_t.chunks_exact(self.outputs).enumerate() {
@@ -74,11 +89,14 @@ impl Dense {
                 weight[j * self.inputs + k] = w;
             }
         }
-        if let Some(q) = QDense::new(&weight, self.outputs, self.inputs) {
-            self.int8 = Some(q);
-            self.weight_t = Vec::new();
+        match QDense::new(&weight, self.outputs, self.inputs) {
+            Some(q) => {
+                self.int8 = Some(q);
+                self.weight_t = Vec::new();
+                self
+            }
+            None => self.pack(),
         }
-        self
     }
 
     /// Whether the product runs in int8.
@@ -107,6 +125,10 @@ impl Dense {
         }
         if let Some(q) = &self.int8 {
             q.forward(x, out);
+            return;
+        }
+        if let Some(p) = &self.packed {
+            p.forward(x, out);
             return;
         }
         // SAFETY: the three buffers hold exactly the [rows, outputs], [rows, inputs] and
@@ -230,7 +252,7 @@ impl CpuBert {
                 let attn = vb.pp("attention");
                 let (weight, bias) = fused_qkv(&attn, h, head_dim)?;
                 let dense = |d: Dense| match precision {
-                    Precision::F32 => d,
+                    Precision::F32 => d.pack(),
                     Precision::Int8 => d.quantise(),
                 };
                 Ok(Layer {

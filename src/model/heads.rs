@@ -66,7 +66,9 @@ impl Head {
             Device::Cpu => Some(
                 layers
                     .iter()
-                    .map(|l| Dense::new(l.weight(), l.bias().expect("loaded with bias")))
+                    .map(|l| {
+                        Dense::new(l.weight(), l.bias().expect("loaded with bias")).map(Dense::pack)
+                    })
                     .collect::<candle_core::Result<Vec<_>>>()?,
             ),
             _ => None,

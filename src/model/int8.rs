@@ -21,11 +21,11 @@ use std::cell::Cell;
 
 use rayon::prelude::*;
 
-/// Output columns per block: four 512-bit vectors of `i32` accumulators.
-const NR: usize = 64;
-/// Rows per micro-tile: `MR × 4` accumulators, four weight vectors and one broadcast fit
-/// the 32 vector registers.
-const MR: usize = 6;
+/// Output columns per block: two 512-bit vectors of `i32` accumulators.
+const NR: usize = 32;
+/// Most rows of a micro-tile: `MR × 2` accumulators, two weight vectors and one broadcast
+/// fit the 32 vector registers, and a dozen tokens share one pass over the weights.
+const MR: usize = 12;
 /// Inputs per quantisation group (a multiple of 4).
 const GROUP: usize = 64;
 /// Products (`rows · inputs · outputs`) below which a layer runs on the calling thread.
@@ -58,7 +58,7 @@ pub(crate) fn available() -> bool {
 /// `y += x·Wᵀ` with `W` quantised to `s8` per output channel and group of inputs.
 #[derive(Debug, Clone)]
 pub(crate) struct QDense {
-    /// `[blocks][inputs / 4][4][16][4]` `s8`, zero-padded to whole blocks and quads.
+    /// `[blocks][inputs / 4][2][16][4]` `s8`, zero-padded to whole blocks and quads.
     packed: Vec<i8>,
     /// `[blocks][groups][NR]`: the weight scales (columns padded to whole blocks).
     scales: Vec<f32>,
@@ -115,7 +115,7 @@ impl QDense {
                     column_sums[at] += i32::from(q);
                     let k = g * GROUP + i;
                     let (quad, byte) = (k / 4, k % 4);
-                    packed[((block * quads + quad) * 4 + vector) * 64 + lane * 4 + byte] = q;
+                    packed[((block * quads + quad) * 2 + vector) * 64 + lane * 4 + byte] = q;
                 }
             }
         }
@@ -205,25 +205,30 @@ impl QDense {
             groups: self.groups,
             columns,
         };
+        // Row tiles of nearly equal height (13 rows are 7 + 6, not 12 + 1), so that every
+        // pass over the block's weights serves as many rows as the registers allow.
+        let tiles = rows.div_ceil(MR);
+        let (base, extra) = (rows / tiles, rows % tiles);
         let mut row = 0;
-        while row < rows {
-            let r = (rows - row).min(MR);
+        for t in 0..tiles {
+            let r = base + usize::from(t < extra);
             let a = &a[row * stride..(row + r) * stride];
             let s = &row_scales[row * self.groups..(row + r) * self.groups];
             // SAFETY: rows `row..row + r` and the block's columns lie inside `out`.
             let o = unsafe { out.0.add(row * self.outputs + b * NR) };
             let ldo = self.outputs;
-            // SAFETY: forwarded from the caller; slices sized above.
-            unsafe {
-                match r {
-                    6 => kernel::tile::<6>(a, stride, weights, self.quads, s, &epilogue, o, ldo),
-                    5 => kernel::tile::<5>(a, stride, weights, self.quads, s, &epilogue, o, ldo),
-                    4 => kernel::tile::<4>(a, stride, weights, self.quads, s, &epilogue, o, ldo),
-                    3 => kernel::tile::<3>(a, stride, weights, self.quads, s, &epilogue, o, ldo),
-                    2 => kernel::tile::<2>(a, stride, weights, self.quads, s, &epilogue, o, ldo),
-                    _ => kernel::tile::<1>(a, stride, weights, self.quads, s, &epilogue, o, ldo),
-                }
+            macro_rules! tile {
+                ($($n:literal)*) => {
+                    match r {
+                        // SAFETY: forwarded from the caller; slices sized above.
+                        $($n => unsafe {
+                            kernel::tile::<$n>(a, stride, weights, self.quads, s, &epilogue, o, ldo)
+                        },)*
+                        _ => unreachable!("tiles have 1 to MR rows"),
+                    }
+                };
             }
+            tile!(1 2 3 4 5 6 7 8 9 10 11 12);
             row += r;
         }
     }
@@ -335,26 +340,22 @@ mod kernel {
         debug_assert!(a.len() >= R * stride && weights.len() >= quads * NR * 4);
         let (a, w) = (a.as_ptr(), weights.as_ptr());
         for g in 0..epilogue.groups {
-            let mut acc = [[_mm512_setzero_si512(); 4]; R];
+            let mut acc = [[_mm512_setzero_si512(); 2]; R];
             for q in g * GROUP / 4..((g + 1) * GROUP / 4).min(quads) {
                 // SAFETY: inside `weights` and `a` (sizes in the contract).
                 unsafe {
                     let wq = w.add(q * NR * 4);
                     let w0 = _mm512_loadu_si512(wq as *const __m512i);
                     let w1 = _mm512_loadu_si512(wq.add(64) as *const __m512i);
-                    let w2 = _mm512_loadu_si512(wq.add(128) as *const __m512i);
-                    let w3 = _mm512_loadu_si512(wq.add(192) as *const __m512i);
                     for (r, acc) in acc.iter_mut().enumerate() {
                         let x = (a.add(r * stride + q * 4) as *const i32).read_unaligned();
                         let x = _mm512_set1_epi32(x);
                         acc[0] = _mm512_dpbusd_epi32(acc[0], x, w0);
                         acc[1] = _mm512_dpbusd_epi32(acc[1], x, w1);
-                        acc[2] = _mm512_dpbusd_epi32(acc[2], x, w2);
-                        acc[3] = _mm512_dpbusd_epi32(acc[3], x, w3);
                     }
                 }
             }
-            for v in 0..4 {
+            for v in 0..2 {
                 let c0 = v * 16;
                 if c0 >= epilogue.columns {
                     break;
@@ -576,8 +577,8 @@ mod tests {
             }
             best * 1e6
         };
-        println!("m     k→n        f32 gemm µs  candle Q8_0 µs  int8 VNNI µs");
-        for rows in [13, 416] {
+        println!("m     k→n        f32 gemm µs  f32 packed µs  candle Q8_0 µs  int8 VNNI µs");
+        for rows in [11, 13, 416] {
             for (inputs, outputs) in [(384, 1152), (384, 384), (384, 1536), (1536, 384)] {
                 let x = random(&mut rng, rows * inputs);
                 let w = random(&mut rng, outputs * inputs);
@@ -590,11 +591,15 @@ mod tests {
                 let xt = Tensor::from_vec(x.clone(), (rows, inputs), &Device::Cpu).unwrap();
                 let mut out = vec![0f32; rows * outputs];
                 let f = time(&mut || f32_dense.forward(&x, &mut out, false));
+                let packed = f32_dense.clone().pack();
+                let p = time(&mut || packed.forward(&x, &mut out, false));
                 let c = time(&mut || {
                     qm.forward(&xt).unwrap();
                 });
                 let i = time(&mut || q.forward(&x, &mut out));
-                println!("{rows:<5} {inputs:>4}→{outputs:<5} {f:>11.1} {c:>15.1} {i:>13.1}");
+                println!(
+                    "{rows:<5} {inputs:>4}→{outputs:<5} {f:>11.1} {p:>14.1} {c:>15.1} {i:>13.1}"
+                );
             }
         }
     }

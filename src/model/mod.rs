@@ -8,6 +8,7 @@ pub(crate) mod heads;
 pub(crate) mod int8;
 pub mod lora;
 pub mod manifest;
+pub(crate) mod packed;
 pub mod vocab;
 
 pub use lora::{ADAPTERS_FILE, LoraConfig, LoraTarget};
