@@ -26,6 +26,47 @@ use crate::model::packed::PackedDense;
 /// Element-wise work below this many values runs on the calling thread.
 const PARALLEL_MIN: usize = 1 << 14;
 
+/// Whether the element-wise loops may run their AVX-512 builds.
+fn avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512dq")
+            && is_x86_feature_detected!("avx512bw")
+            && is_x86_feature_detected!("avx512vl")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Defines `$name`, which runs the `#[inline(always)]` function `$generic` compiled for
+/// AVX-512 where the CPU has it (its loops then vectorise sixteen floats wide instead of
+/// the four of the baseline x86-64 target), else as it is.
+macro_rules! multiversion {
+    ($(#[$doc:meta])* $vis:vis unsafe fn $name:ident = $generic:ident($($arg:ident: $ty:ty),*)) => {
+        $(#[$doc])*
+        $vis unsafe fn $name($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")]
+                unsafe fn wide($($arg: $ty),*) {
+                    // SAFETY: forwarded from the caller.
+                    unsafe { $generic($($arg),*) }
+                }
+                if avx512() {
+                    // SAFETY: the CPU has the features `wide` is compiled for; the rest is
+                    // the caller's contract.
+                    return unsafe { wide($($arg),*) };
+                }
+            }
+            // SAFETY: the caller's contract.
+            unsafe { $generic($($arg),*) }
+        }
+    };
+}
+
 /// `y = x·Wᵀ + b`, with `Wᵀ` stored `[inputs, outputs]` row-major, or `W` quantised to int8
 /// (then the f32 copy is dropped).
 #[derive(Debug, Clone)]
@@ -178,16 +219,29 @@ impl Norm {
 
     /// Normalises every row of `xs` in place.
     fn forward(&self, xs: &mut [f32]) {
-        let width = self.weight.len();
-        for_rows(xs, width, |row| {
-            let n = width as f32;
-            let mean = row.iter().sum::<f32>() / n;
-            let var = row.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / n;
-            let inv = 1.0 / (var + self.eps).sqrt();
-            for ((x, w), b) in row.iter_mut().zip(&self.weight).zip(&self.bias) {
-                *x = (*x - mean) * inv * w + b;
-            }
+        // SAFETY: the rows are as wide as the weights and biases.
+        for_rows(xs, self.weight.len(), |row| unsafe {
+            normalise(row, &self.weight, &self.bias, self.eps)
         });
+    }
+}
+
+multiversion! {
+    /// LayerNorm of one row in place.
+    ///
+    /// # Safety
+    /// `weight` and `bias` are as long as `row`.
+    unsafe fn normalise = normalise_generic(row: &mut [f32], weight: &[f32], bias: &[f32], eps: f32)
+}
+
+#[inline(always)]
+unsafe fn normalise_generic(row: &mut [f32], weight: &[f32], bias: &[f32], eps: f32) {
+    let n = row.len() as f32;
+    let mean = lanes_sum(row, |x| x) / n;
+    let var = lanes_sum(row, |x| (x - mean) * (x - mean)) / n;
+    let inv = 1.0 / (var + eps).sqrt();
+    for ((x, w), b) in row.iter_mut().zip(weight).zip(bias) {
+        *x = (*x - mean) * inv * w + b;
     }
 }
 
@@ -365,7 +419,8 @@ impl CpuBert {
         layer.attention_norm.forward(&mut s.attended);
         layer.intermediate.forward(&s.attended, &mut s.inner, false);
         let act = self.act;
-        for_rows(&mut s.inner, layer.intermediate.outputs, |row| {
+        // SAFETY: no contract beyond the types.
+        for_rows(&mut s.inner, layer.intermediate.outputs, |row| unsafe {
             activate(act, row)
         });
         xs.copy_from_slice(&s.attended);
@@ -377,39 +432,10 @@ impl CpuBert {
     fn attention(&self, qkv: &[f32], context: &mut [f32], spans: &[(usize, usize)]) {
         let (h, d) = (self.hidden, self.head_dim);
         let out = SendPtr(context.as_mut_ptr());
-        let work = |(&(start, len), head): (&(usize, usize), usize)| {
-            let mut probs = vec![0f32; len * len];
-            let q = &qkv[start * 3 * h + head * d..];
-            let k = &qkv[start * 3 * h + h + head * d..];
-            let v = &qkv[start * 3 * h + 2 * h + head * d..];
-            for (i, row) in probs.chunks_exact_mut(len).enumerate() {
-                let qi = &q[i * 3 * h..][..d];
-                let mut max = f32::NEG_INFINITY;
-                for (j, p) in row.iter_mut().enumerate() {
-                    *p = dot(qi, &k[j * 3 * h..][..d]);
-                    max = max.max(*p);
-                }
-                let mut sum = 0.0;
-                for p in row.iter_mut() {
-                    *p = (*p - max).exp();
-                    sum += *p;
-                }
-                let inv = 1.0 / sum;
-                row.iter_mut().for_each(|p| *p *= inv);
-            }
-            for (i, row) in probs.chunks_exact(len).enumerate() {
-                // SAFETY: task (text, head) writes only the `d` columns of its head in the
-                // rows of its text; no two tasks share a row and a column.
-                let ci = unsafe {
-                    std::slice::from_raw_parts_mut(out.get().add((start + i) * h + head * d), d)
-                };
-                ci.fill(0.0);
-                for (j, &p) in row.iter().enumerate() {
-                    for (c, vj) in ci.iter_mut().zip(&v[j * 3 * h..][..d]) {
-                        *c += p * vj;
-                    }
-                }
-            }
+        let work = |(&span, head): (&(usize, usize), usize)| {
+            // SAFETY: task (text, head) writes only the `d` columns of its head in the rows
+            // of its text; no two tasks share a row and a column.
+            unsafe { attend(qkv, out, h, d, span, head) }
         };
         let tasks = spans
             .iter()
@@ -437,6 +463,88 @@ impl SendPtr {
     }
 }
 
+multiversion! {
+    /// Scaled dot-product attention of one text (`len` tokens from `start`) and head.
+    ///
+    /// # Safety
+    /// `out` is the `[tokens, h]` context, of which nothing else touches the head's `d`
+    /// columns in the text's rows while this runs.
+    unsafe fn attend = attend_generic(
+        qkv: &[f32],
+        out: SendPtr,
+        h: usize,
+        d: usize,
+        span: (usize, usize),
+        head: usize
+    )
+}
+
+#[inline(always)]
+unsafe fn attend_generic(
+    qkv: &[f32],
+    out: SendPtr,
+    h: usize,
+    d: usize,
+    (start, len): (usize, usize),
+    head: usize,
+) {
+    let mut probs = vec![0f32; len * len];
+    let q = &qkv[start * 3 * h + head * d..];
+    let k = &qkv[start * 3 * h + h + head * d..];
+    let v = &qkv[start * 3 * h + 2 * h + head * d..];
+    for (i, row) in probs.chunks_exact_mut(len).enumerate() {
+        let qi = &q[i * 3 * h..][..d];
+        let mut max = f32::NEG_INFINITY;
+        for (j, p) in row.iter_mut().enumerate() {
+            *p = dot(qi, &k[j * 3 * h..][..d]);
+            max = max.max(*p);
+        }
+        let mut sum = 0.0;
+        for p in row.iter_mut() {
+            *p = exp(*p - max);
+            sum += *p;
+        }
+        let inv = 1.0 / sum;
+        for p in row.iter_mut() {
+            *p *= inv;
+        }
+    }
+    for (i, row) in probs.chunks_exact(len).enumerate() {
+        // SAFETY: the rows of the text, the head's columns (the caller's contract).
+        let ci =
+            unsafe { std::slice::from_raw_parts_mut(out.get().add((start + i) * h + head * d), d) };
+        ci.fill(0.0);
+        for (j, &p) in row.iter().enumerate() {
+            for (c, vj) in ci.iter_mut().zip(&v[j * 3 * h..][..d]) {
+                *c += p * vj;
+            }
+        }
+    }
+}
+
+multiversion! {
+    /// Applies the activation to every value of `row`.
+    ///
+    /// # Safety
+    /// None beyond the types'; `unsafe` only for the macro's shape.
+    unsafe fn activate = activate_generic(act: HiddenAct, row: &mut [f32])
+}
+
+/// `Σ f(x)` over `xs` in sixteen partial sums, so that the loop vectorises.
+#[inline(always)]
+fn lanes_sum(xs: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let mut acc = [0f32; 16];
+    let chunks = xs.chunks_exact(16);
+    let tail: f32 = chunks.remainder().iter().map(|&x| f(x)).sum();
+    for c in chunks {
+        for i in 0..16 {
+            acc[i] += f(c[i]);
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+#[inline(always)]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     // Eight partial sums so that the loop vectorises.
     let mut acc = [0f32; 8];
@@ -455,27 +563,66 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-fn activate(act: HiddenAct, row: &mut [f32]) {
+#[inline(always)]
+unsafe fn activate_generic(act: HiddenAct, row: &mut [f32]) {
     match act {
-        HiddenAct::Gelu => row
-            .iter_mut()
-            .for_each(|x| *x = 0.5 * *x * (1.0 + erf(*x * std::f32::consts::FRAC_1_SQRT_2))),
-        HiddenAct::GeluApproximate => row.iter_mut().for_each(|x| {
-            let inner = 0.797_884_6 * (*x + 0.044_715 * *x * *x * *x);
-            *x = 0.5 * *x * (1.0 + inner.tanh());
-        }),
-        HiddenAct::Relu => row.iter_mut().for_each(|x| *x = x.max(0.0)),
+        HiddenAct::Gelu => {
+            for x in row.iter_mut() {
+                *x = 0.5 * *x * (1.0 + erf(*x * std::f32::consts::FRAC_1_SQRT_2));
+            }
+        }
+        HiddenAct::GeluApproximate => {
+            for x in row.iter_mut() {
+                let inner = 0.797_884_6 * (*x + 0.044_715 * *x * *x * *x);
+                *x = 0.5 * *x * (1.0 + inner.tanh());
+            }
+        }
+        HiddenAct::Relu => {
+            for x in row.iter_mut() {
+                *x = x.max(0.0);
+            }
+        }
     }
 }
 
+/// `eˣ` to about 2 ulp, in plain arithmetic that the compiler vectorises (a call to libm's
+/// `expf` per element cannot be): `2ⁿ · e^r` with `n = round(x / ln 2)`, `r` reduced in two
+/// steps (Cody & Waite), `e^r` by Cephes' degree-6 polynomial, `2ⁿ` built in the exponent
+/// bits. Arguments are clamped to [−87.3, 88]: no subnormals, no infinity.
+#[inline(always)]
+fn exp(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    // ln 2 in two parts: the first exact in few bits, so `n · LN2_HI` is exact.
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    // Adding and subtracting 1.5 · 2²³ rounds to the nearest integer without SSE4.1.
+    const ROUND: f32 = 12_582_912.0;
+    let x = x.clamp(-87.3, 88.0);
+    let n = (x * LOG2E + ROUND) - ROUND;
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let p = 1.987_569_1e-4_f32;
+    let p = p * r + 1.398_199_9e-3;
+    let p = p * r + 8.333_452e-3;
+    let p = p * r + 4.166_579_6e-2;
+    let p = p * r + 0.166_666_65;
+    let p = p * r + 0.5;
+    let er = p * r * r + r + 1.0;
+    // `n + 127` (1 to 254) sits in the low mantissa bits of `n + 127 + ROUND`; shifted into
+    // the exponent field it is 2ⁿ, without a float-to-int conversion (which would not
+    // vectorise for its saturation).
+    let pow2n = f32::from_bits((n + (127.0 + ROUND)).to_bits() << 23);
+    er * pow2n
+}
+
 /// The error function, |error| < 1.5e-7 (Abramowitz & Stegun 7.1.26).
+#[inline(always)]
 fn erf(x: f32) -> f32 {
     let a = x.abs();
     let t = 1.0 / (1.0 + 0.327_591_1 * a);
     let poly = t
         * (0.254_829_6
             + t * (-0.284_496_74 + t * (1.421_413_7 + t * (-1.453_152_1 + t * 1.061_405_4))));
-    let y = 1.0 - poly * (-a * a).exp();
+    let y = 1.0 - poly * exp(-a * a);
     y.copysign(x)
 }
 
@@ -497,6 +644,22 @@ mod tests {
         ] {
             assert!((erf(x) - expected).abs() < 3e-7, "erf({x}) = {}", erf(x));
         }
+    }
+
+    #[test]
+    fn exp_is_within_a_few_ulp_of_libm() {
+        let mut x = -87.0f32;
+        while x < 88.0 {
+            let (got, want) = (exp(x), x.exp());
+            assert!(
+                ((got - want) / want).abs() < 4.0 * f32::EPSILON,
+                "exp({x}) = {got}, libm {want}"
+            );
+            x += 0.013;
+        }
+        assert_eq!(exp(0.0), 1.0);
+        assert_eq!(exp(-1000.0), exp(-87.3));
+        assert!(exp(-1000.0) < 1e-37);
     }
 
     #[test]
