@@ -2,10 +2,11 @@
 # `tolka bench` next to the PyTorch and ONNX Runtime peers of ../shared/peers: the same 1024
 # utterances (the peers' seeded sample of CLINC150 dev), the same thread count, one run.
 # Needs the peers' venv (bash ../shared/peers/setup.sh); exports the ONNX model if missing.
-#   bash benches/compare.sh            (≈6 min on the 2-core machine; run it on an idle one)
-#   TOLKA_PRECISION=int8 bash benches/compare.sh   (tolka's encoder in int8, AVX-512 VNNI)
-# Prints the table of the README's performance section and writes benches/results/compare.json
-# and docs/img/throughput.svg.
+#   bash benches/compare.sh            (≈8 min on the 2-core machine; run it on an idle one)
+# tolka runs twice, in f32 (the default) and in int8 (where the CPU has AVX-512 VNNI; the
+# bench reports the precision that ran). Prints the tables of the README's performance
+# section and writes them to benches/results/compare.md, the numbers to
+# benches/results/compare.json and the plot to docs/img/throughput.svg.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 peers=${PEERS:-$root/../shared/peers}
@@ -20,15 +21,24 @@ cargo build --release --quiet
 [ -f "${PEER_CACHE:-$HOME/.cache/tolka-peers}/minilm_l6_embed.onnx" ] ||
   (cd "$peers" && "$py" export_onnx.py > /dev/null)
 load() { cut -d' ' -f1 /proc/loadavg; }
-echo "load before: $(load)" >&2
-echo "== tolka bench" >&2
-target/release/tolka bench --data "$out/texts.txt" --batch-sizes 1,8,32,128 --repeats 3 \
-  --threads "$PEER_THREADS" --precision "${TOLKA_PRECISION:-f32}" --json > "$out/tolka.json"
+before=$(load)
+echo "load before: $before" >&2
+for precision in f32 int8; do
+  echo "== tolka bench --precision $precision" >&2
+  target/release/tolka bench --data "$out/texts.txt" --batch-sizes 1,8,32,128 --repeats 3 \
+    --threads "$PEER_THREADS" --precision "$precision" --json > "$out/tolka-$precision.json"
+done
 echo "== pytorch" >&2
 (cd "$peers" && "$py" bench_torch.py "$out/peers.jsonl" > /dev/null)
 echo "== onnxruntime" >&2
 (cd "$peers" && "$py" bench_onnx.py "$out/peers.jsonl" > /dev/null)
-echo "load after: $(load)" >&2
+after=$(load)
+echo "load after: $after" >&2
 mkdir -p benches/results docs/img
-python3 benches/compare_report.py "$out/tolka.json" "$out/peers.jsonl" \
-  benches/results/compare.json docs/img/throughput.svg
+{
+  echo "$(date -u +%F), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
+    "$PEER_THREADS threads, load $before before, $after after"
+  echo
+  python3 benches/compare_report.py "$out/tolka-f32.json" "$out/tolka-int8.json" \
+    "$out/peers.jsonl" benches/results/compare.json docs/img/throughput.svg
+} | tee benches/results/compare.md

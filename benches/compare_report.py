@@ -1,45 +1,61 @@
 #!/usr/bin/env python3
-"""Table, JSON and SVG plot of a benches/compare.sh run.
+"""Tables, JSON and SVG plot of a benches/compare.sh run.
 
-Usage: compare_report.py TOLKA_JSON PEERS_JSONL OUT_JSON OUT_SVG
+Usage: compare_report.py TOLKA_F32_JSON TOLKA_INT8_JSON PEERS_JSONL OUT_JSON OUT_SVG
 """
 import json
 import sys
 
-tolka_path, peers_path, out_json, out_svg = sys.argv[1:5]
-tolka = json.load(open(tolka_path))
+f32_path, int8_path, peers_path, out_json, out_svg = sys.argv[1:6]
+tolka = {"f32": json.load(open(f32_path)), "int8": json.load(open(int8_path))}
 peers = [json.loads(line) for line in open(peers_path) if line.strip()]
-rows = {"tolka": {r["batch_size"]: r["utterances_per_s"] for r in tolka["results"]}}
-latency = {"tolka": tolka["latency_ms"]["p50"]}
+rows, latency = {}, {}
+for precision, t in tolka.items():
+    # The bench reports the precision that ran (f32 where the CPU lacks AVX-512 VNNI).
+    name = "tolka" if t["precision"] == "f32" else f"tolka {t['precision']}"
+    rows[name] = {r["batch_size"]: r["utterances_per_s"] for r in t["results"]}
+    latency[name] = t["latency_ms"]
 for r in peers:
     if r.get("peer") in ("pytorch", "onnxruntime") and "batch" in r:
         rows.setdefault(r["peer"], {})[r["batch"]] = r["sent_per_s_tok_incl"]
     if r.get("peer") in ("pytorch", "onnxruntime") and "latency_ms_p50" in r:
-        latency[r["peer"]] = r["latency_ms_p50"]
+        latency[r["peer"]] = {"p50": r["latency_ms_p50"], "p95": r.get("latency_ms_p95")}
 
-batches = sorted(rows["tolka"])
-print("| batch | tolka `analyze_batch` utt/s | PyTorch sent/s | ONNX Runtime sent/s "
-      "| tolka ÷ PyTorch | tolka ÷ ORT |")
-print("|---:|---:|---:|---:|---:|---:|")
+ours = [n for n in rows if n.startswith("tolka")]
+ort = rows.get("onnxruntime", {})
+batches = sorted(rows[ours[0]])
+print("| batch | " + " | ".join(f"{n} utt/s" for n in ours)
+      + " | PyTorch sent/s | ONNX Runtime sent/s | " + " | ".join(f"{n} ÷ ORT" for n in ours) + " |")
+print("|---:|" + "---:|" * (2 * len(ours) + 2))
 for b in batches:
-    t, p, o = rows["tolka"][b], rows.get("pytorch", {}).get(b), rows.get("onnxruntime", {}).get(b)
-    ratio = lambda x: f"{t / x:.2f}×" if x else "n/a"
-    print(f"| {b} | {t:.1f} | {p or 'n/a'} | {o or 'n/a'} | {ratio(p)} | {ratio(o)} |")
+    o = ort.get(b)
+    cells = [f"{rows[n][b]:.1f}" for n in ours]
+    cells += [f"{rows.get('pytorch', {}).get(b, 'n/a')}", f"{o or 'n/a'}"]
+    cells += [f"{rows[n][b] / o:.2f}×" if o else "n/a" for n in ours]
+    print(f"| {b} | " + " | ".join(cells) + " |")
+best = {n: max(r.values()) for n, r in rows.items()}
+if ort:
+    print("\nbest batch size: " + ", ".join(f"{n} {v:.1f}" for n, v in best.items())
+          + "; " + ", ".join(f"{n} ÷ ORT {best[n] / best['onnxruntime']:.2f}×" for n in ours))
 print()
-print("| single-utterance latency p50 | tolka | PyTorch | ONNX Runtime |")
-print("|---|---:|---:|---:|")
-print(f"| ms | {latency['tolka']:.2f} | {latency.get('pytorch', 'n/a')} "
-      f"| {latency.get('onnxruntime', 'n/a')} |")
-print(f"\ntolka peak RSS {tolka['peak_rss_mb']:.0f} MB, cold start {tolka['cold_start_ms']:.0f} ms")
-json.dump({"throughput": rows, "latency_ms_p50": latency, "tolka": tolka},
+print("| single-utterance latency | " + " | ".join(latency) + " |")
+print("|---|" + "---:|" * len(latency))
+for q in ("p50", "p95"):
+    cells = [f"{v[q]:.2f}" if v.get(q) is not None else "n/a" for v in latency.values()]
+    print(f"| {q} ms | " + " | ".join(cells) + " |")
+print()
+for n, t in zip(ours, tolka.values()):
+    print(f"{n}: peak RSS {t['peak_rss_mb']:.0f} MB, cold start {t['cold_start_ms']:.0f} ms")
+json.dump({"throughput": rows, "latency_ms": latency, "tolka": tolka},
           open(out_json, "w"), indent=1)
 
 # Throughput against batch size, log2 x axis.
-W, H, L, R, T, B = 560, 320, 60, 150, 20, 40
+W, H, L, R, T, B = 580, 320, 60, 170, 20, 40
 ymax = max(v for r in rows.values() for v in r.values()) * 1.1
 xs = {b: L + (W - L - R) * i / max(len(batches) - 1, 1) for i, b in enumerate(batches)}
 y = lambda v: T + (H - T - B) * (1 - v / ymax)
-colors = {"tolka": "#d62728", "onnxruntime": "#1f77b4", "pytorch": "#7f7f7f"}
+colors = {"tolka": "#d62728", "tolka int8": "#ff7f0e", "onnxruntime": "#1f77b4",
+          "pytorch": "#7f7f7f"}
 svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
        f'font-family="sans-serif" font-size="12">',
        f'<rect width="{W}" height="{H}" fill="white"/>',

@@ -460,13 +460,18 @@ mod tests {
 
     use super::*;
 
-    /// Both forward passes (the CPU one and the candle one used on accelerators) compute
-    /// what candle's reference `BertModel` computes, on a padded batch of mixed lengths.
+    /// Both forward passes (the CPU one, with its packed AVX-512 dense layers and with the
+    /// `gemm` fallback of CPUs without AVX-512, and the candle one used on accelerators)
+    /// compute what candle's reference `BertModel` computes, on a padded batch of mixed
+    /// lengths.
     #[test]
     fn forward_passes_match_the_candle_reference() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/base/all-MiniLM-L6-v2");
         let encoder = Encoder::load(&dir, &Device::Cpu).unwrap();
         assert!(matches!(encoder.model, Backend::Cpu(_)));
+        crate::model::packed::PRETEND_NO_AVX512.with(|p| p.set(true));
+        let fallback = Encoder::load(&dir, &Device::Cpu).unwrap();
+        crate::model::packed::PRETEND_NO_AVX512.with(|p| p.set(false));
         let config: BertConfig =
             serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap())
                 .unwrap();
@@ -488,6 +493,7 @@ mod tests {
         let tokens = encoder.tokenize(&texts).unwrap();
         let windows: Vec<&[u32]> = tokens.iter().map(|t| t.ids.as_slice()).collect();
         let (cpu, mask) = encoder.forward(&windows).unwrap();
+        let (cpu_gemm, _) = fallback.forward(&windows).unwrap();
         let (b, len) = mask.dims2().unwrap();
         let mut ids = Vec::new();
         for w in &windows {
@@ -503,7 +509,7 @@ mod tests {
             .unwrap();
         let candle = tuned.forward(&ids, &mask).unwrap();
         // Compare the states of real tokens only (padding rows are never read).
-        for (name, states) in [("cpu", cpu), ("candle", candle)] {
+        for (name, states) in [("cpu", cpu), ("cpu gemm", cpu_gemm), ("candle", candle)] {
             let diff = crate::model::max_abs_diff(&states, &expected, Some(&mask));
             assert!(diff < 1e-4, "{name}: max difference {diff}");
         }
