@@ -707,7 +707,65 @@ fn erf(x: f32) -> f32 {
 
 #[cfg(test)]
 mod tests {
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+
     use super::*;
+
+    /// The AVX-512 builds (dispatched at run time) compute what the baseline builds do:
+    /// attention with the 32-dimension kernel and with the generic loops, GELU and
+    /// LayerNorm through their multiversioned entry points.
+    #[test]
+    fn avx512_element_wise_paths_match_the_generic_ones() {
+        if !avx512() {
+            eprintln!("skipped: no AVX-512, only the generic paths run here");
+            return;
+        }
+        let mut rng = StdRng::seed_from_u64(5);
+        let (h, d) = (96, 32);
+        // Two texts: 13 tokens (an odd length) and 70 (over the kernel's stack buffer).
+        let spans = [(0, 13), (13, 70)];
+        let tokens = 83;
+        let qkv: Vec<f32> = (0..tokens * 3 * h)
+            .map(|_| rng.random_range(-2.0..2.0))
+            .collect();
+        let (mut fast, mut generic) = (vec![0f32; tokens * h], vec![0f32; tokens * h]);
+        for &span in &spans {
+            for head in 0..h / d {
+                // SAFETY: each (text, head) writes its own rows and columns; the CPU has
+                // AVX-512 (checked above).
+                unsafe {
+                    attend_d32(&qkv, SendPtr(fast.as_mut_ptr()), h, span, head);
+                    attend_generic(&qkv, SendPtr(generic.as_mut_ptr()), h, d, span, head);
+                }
+            }
+        }
+        let close = |a: &[f32], b: &[f32], tol: f32| {
+            a.iter()
+                .zip(b)
+                .all(|(x, y)| (x - y).abs() <= tol * (1.0 + y.abs()))
+        };
+        assert!(close(&fast, &generic, 1e-5), "attention differs");
+
+        let x: Vec<f32> = (0..1000).map(|_| rng.random_range(-6.0..6.0)).collect();
+        let (mut fast, mut generic) = (x.clone(), x.clone());
+        // SAFETY: no contract beyond the types.
+        unsafe {
+            activate(HiddenAct::Gelu, &mut fast);
+            activate_generic(HiddenAct::Gelu, &mut generic);
+        }
+        assert!(close(&fast, &generic, 1e-6), "GELU differs");
+
+        let (weight, bias): (Vec<f32>, Vec<f32>) = (0..1000)
+            .map(|i| (1.0 + i as f32 * 1e-3, i as f32 * -1e-3))
+            .unzip();
+        let (mut fast, mut generic) = (x.clone(), x);
+        // SAFETY: weight and bias are as long as the row.
+        unsafe {
+            normalise(&mut fast, &weight, &bias, 1e-12);
+            normalise_generic(&mut generic, &weight, &bias, 1e-12);
+        }
+        assert!(close(&fast, &generic, 1e-5), "LayerNorm differs");
+    }
 
     #[test]
     fn erf_matches_known_values() {

@@ -7,7 +7,7 @@
 //! costs. Tensors are named `encoder.layer.{i}.{target}.lora_a` / `.lora_b`, with the
 //! target's path inside the layer (`attention.self.query`, ...).
 //!
-//! [`TrainBert`] is the differentiable forward pass used to train the adapters: the frozen
+//! `TrainBert` is the differentiable forward pass used to train the adapters: the frozen
 //! base weights are plain tensors, the adapters are `Var`s, and every operation has a
 //! backward pass in candle (LayerNorm and softmax are composed of elementary operations,
 //! since candle's fused kernels have none).

@@ -76,7 +76,7 @@ pub enum Pooling {
     MeanNormalized,
     /// Mean over the attention mask.
     Mean,
-    /// The first ([CLS]) token.
+    /// The first (`[CLS]`) token.
     Cls,
 }
 
