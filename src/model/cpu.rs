@@ -19,6 +19,7 @@ use gemm::Parallelism;
 use rayon::prelude::*;
 
 use crate::analyzer::Precision;
+use crate::model::SendPtr;
 use crate::model::bert::{encoder_root, fused_qkv};
 use crate::model::int8::QDense;
 use crate::model::packed::PackedDense;
@@ -454,20 +455,6 @@ impl CpuBert {
         } else {
             tasks.collect::<Vec<_>>().into_par_iter().for_each(work);
         }
-    }
-}
-
-/// A raw pointer that tasks writing disjoint parts of one buffer may share.
-#[derive(Clone, Copy)]
-struct SendPtr(*mut f32);
-
-// SAFETY: used only for disjoint writes, see `CpuBert::attention`.
-unsafe impl Send for SendPtr {}
-unsafe impl Sync for SendPtr {}
-
-impl SendPtr {
-    fn get(self) -> *mut f32 {
-        self.0
     }
 }
 

@@ -21,6 +21,8 @@ use std::cell::Cell;
 
 use rayon::prelude::*;
 
+use crate::model::{SendPtr, row_tile};
+
 /// Output columns per block: two 512-bit vectors of `i32` accumulators.
 const NR: usize = 32;
 /// Most rows of a micro-tile: `MR × 2` accumulators, two weight vectors and one broadcast
@@ -148,7 +150,7 @@ impl QDense {
         a.resize(rows * stride, 0);
         row_scales.resize(rows * self.groups, RowQuant::default());
         self.quantise(x, &mut a, &mut row_scales);
-        let out_ptr = OutPtr(out.as_mut_ptr());
+        let out_ptr = SendPtr(out.as_mut_ptr());
         let (a_ref, s_ref) = (&a[..], &row_scales[..]);
         let block = |b: usize| {
             // SAFETY: `available()` held at construction; every block writes only its own
@@ -195,7 +197,7 @@ impl QDense {
     /// # Safety
     /// The CPU has AVX-512 F/BW and VNNI; `out` points to `[rows, outputs]` `f32` of which
     /// no other thread touches the columns of block `b`.
-    unsafe fn block(&self, b: usize, a: &[u8], row_scales: &[RowQuant], rows: usize, out: OutPtr) {
+    unsafe fn block(&self, b: usize, a: &[u8], row_scales: &[RowQuant], rows: usize, out: SendPtr) {
         let stride = self.quads * 4;
         let columns = (self.outputs - b * NR).min(NR);
         let weights = &self.packed[b * self.quads * NR * 4..][..self.quads * NR * 4];
@@ -205,17 +207,12 @@ impl QDense {
             groups: self.groups,
             columns,
         };
-        // Row tiles of nearly equal height (13 rows are 7 + 6, not 12 + 1), so that every
-        // pass over the block's weights serves as many rows as the registers allow.
-        let tiles = rows.div_ceil(MR);
-        let (base, extra) = (rows / tiles, rows % tiles);
-        let mut row = 0;
-        for t in 0..tiles {
-            let r = base + usize::from(t < extra);
+        for t in 0..rows.div_ceil(MR) {
+            let (row, r) = row_tile(rows, MR, t);
             let a = &a[row * stride..(row + r) * stride];
             let s = &row_scales[row * self.groups..(row + r) * self.groups];
             // SAFETY: rows `row..row + r` and the block's columns lie inside `out`.
-            let o = unsafe { out.0.add(row * self.outputs + b * NR) };
+            let o = unsafe { out.get().add(row * self.outputs + b * NR) };
             let ldo = self.outputs;
             macro_rules! tile {
                 ($($n:literal)*) => {
@@ -229,7 +226,6 @@ impl QDense {
                 };
             }
             tile!(1 2 3 4 5 6 7 8 9 10 11 12);
-            row += r;
         }
     }
 }
@@ -250,13 +246,6 @@ struct RowQuant {
     scale: f32,
     zero: i32,
 }
-
-#[derive(Clone, Copy)]
-struct OutPtr(*mut f32);
-
-// SAFETY: blocks write disjoint columns, see `QDense::forward`.
-unsafe impl Send for OutPtr {}
-unsafe impl Sync for OutPtr {}
 
 /// Quantises one group: `a[k] = clamp(round(x[k] / scale) + zero, 0, 255)` with
 /// `scale = (max − min) / 255`, the range including zero, and `zero = round(−min / scale)`.

@@ -17,6 +17,30 @@ pub use manifest::{
     MANIFEST_FILE, Manifest, Pooling, SentimentHead,
 };
 
+/// A raw pointer to an `f32` buffer that parallel tasks share, each writing its own disjoint
+/// part of it (attention per text and head, dense layers per block of outputs).
+#[derive(Clone, Copy)]
+pub(crate) struct SendPtr(pub(crate) *mut f32);
+
+// SAFETY: used only for writes to disjoint parts; every user states which parts are its own.
+unsafe impl Send for SendPtr {}
+unsafe impl Sync for SendPtr {}
+
+impl SendPtr {
+    pub(crate) fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
+/// Tile `t` of `rows` rows cut into `rows.div_ceil(most)` tiles of nearly equal height (13
+/// rows, at most 12 a tile, are 7 + 6, not 12 + 1), so that every pass of a dense kernel
+/// over its weights serves as many rows as its registers allow: `(first row, rows)`.
+pub(crate) fn row_tile(rows: usize, most: usize, t: usize) -> (usize, usize) {
+    let tiles = rows.div_ceil(most);
+    let (base, extra) = (rows / tiles, rows % tiles);
+    (t * base + t.min(extra), base + usize::from(t < extra))
+}
+
 /// Largest absolute difference of two tensors of one shape; with a mask (`[b, len]`, over
 /// states `[b, len, hidden]`), of the real tokens only (tests).
 #[cfg(test)]
@@ -30,4 +54,27 @@ pub(crate) fn max_abs_diff(
         diff = diff.broadcast_mul(&mask.unsqueeze(2).unwrap()).unwrap();
     }
     diff.max_all().unwrap().to_scalar::<f32>().unwrap()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn row_tiles_cover_the_rows_in_even_heights() {
+        for (rows, most, heights) in [
+            (1, 12, vec![1]),
+            (12, 12, vec![12]),
+            (13, 12, vec![7, 6]),
+            (25, 12, vec![9, 8, 8]),
+        ] {
+            let tiles: Vec<_> = (0..heights.len())
+                .map(|t| super::row_tile(rows, most, t))
+                .collect();
+            let mut next = 0;
+            for (&(first, n), &want) in tiles.iter().zip(&heights) {
+                assert_eq!((first, n), (next, want), "{rows} rows");
+                next += n;
+            }
+            assert_eq!(next, rows);
+        }
+    }
 }

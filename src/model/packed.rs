@@ -16,6 +16,8 @@
 
 use rayon::prelude::*;
 
+use crate::model::{SendPtr, row_tile};
+
 /// Output columns per block: two 512-bit vectors of `f32`.
 const NR: usize = 32;
 /// Most rows of a micro-tile: `MR × 2` accumulators plus two weight vectors and a broadcast
@@ -93,18 +95,11 @@ impl PackedDense {
             rows * self.outputs,
             "output is not [rows, outputs]"
         );
-        // Row tiles of nearly equal height (13 rows are 7 + 6, not 12 + 1), so that every
-        // pass over a block's weights serves as many rows as the registers allow.
         let tiles = rows.div_ceil(MR);
-        let tile_rows = |t: usize| {
-            let (base, extra) = (rows / tiles, rows % tiles);
-            let start = t * base + t.min(extra);
-            (start, base + usize::from(t < extra))
-        };
-        let out_ptr = OutPtr(out.as_mut_ptr());
+        let out_ptr = SendPtr(out.as_mut_ptr());
         let work = |(b, t0, t1): (usize, usize, usize)| {
             for t in t0..t1 {
-                let (row, r) = tile_rows(t);
+                let (row, r) = row_tile(rows, MR, t);
                 // SAFETY: `available()` held at construction; rows `row..row + r` and block
                 // `b`'s columns lie inside `out` ([rows, outputs], asserted above), and no
                 // other task writes this (block, tile).
@@ -145,11 +140,11 @@ impl PackedDense {
     /// # Safety
     /// The CPU has AVX-512 F; `out` points to `[rows, outputs]` `f32` of which no other
     /// thread touches these rows in the columns of block `b`.
-    unsafe fn tile(&self, b: usize, x: &[f32], r: usize, row: usize, out: OutPtr) {
+    unsafe fn tile(&self, b: usize, x: &[f32], r: usize, row: usize, out: SendPtr) {
         let weights = &self.packed[b * self.inputs * NR..][..self.inputs * NR];
         let columns = (self.outputs - b * NR).min(NR);
         // SAFETY: the rows and the block's columns lie inside `out` (the caller's contract).
-        let o = unsafe { out.0.add(row * self.outputs + b * NR) };
+        let o = unsafe { out.get().add(row * self.outputs + b * NR) };
         let (k, ldo) = (self.inputs, self.outputs);
         macro_rules! tile {
             ($($n:literal)*) => {
@@ -163,13 +158,6 @@ impl PackedDense {
         tile!(1 2 3 4 5 6 7 8 9 10 11 12)
     }
 }
-
-#[derive(Clone, Copy)]
-struct OutPtr(*mut f32);
-
-// SAFETY: tasks write disjoint (rows, block) parts, see `PackedDense::forward`.
-unsafe impl Send for OutPtr {}
-unsafe impl Sync for OutPtr {}
 
 #[cfg(target_arch = "x86_64")]
 mod kernel {
