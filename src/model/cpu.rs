@@ -19,10 +19,10 @@ use gemm::Parallelism;
 use rayon::prelude::*;
 
 use crate::analyzer::Precision;
-use crate::model::SendPtr;
 use crate::model::bert::{encoder_root, fused_qkv};
 use crate::model::int8::QDense;
 use crate::model::packed::PackedDense;
+use crate::model::{SendPtr, dense_rows};
 
 /// Element-wise work below this many values runs on the calling thread.
 const PARALLEL_MIN: usize = 1 << 14;
@@ -148,13 +148,7 @@ impl Dense {
 
     /// `out = x·Wᵀ + b`, or `out += x·Wᵀ + b` with `accumulate` (a residual already in `out`).
     pub fn forward(&self, x: &[f32], out: &mut [f32], accumulate: bool) {
-        let rows = x.len() / self.inputs;
-        assert_eq!(x.len(), rows * self.inputs, "input is not [rows, inputs]");
-        assert_eq!(
-            out.len(),
-            rows * self.outputs,
-            "output is not [rows, outputs]"
-        );
+        let rows = dense_rows(x, out, self.inputs, self.outputs);
         for row in out.chunks_exact_mut(self.outputs) {
             if accumulate {
                 row.iter_mut().zip(&self.bias).for_each(|(y, b)| *y += b);

@@ -21,7 +21,7 @@ use std::cell::Cell;
 
 use rayon::prelude::*;
 
-use crate::model::{SendPtr, row_tile};
+use crate::model::{SendPtr, dense_rows, row_tile};
 
 /// Output columns per block: two 512-bit vectors of `i32` accumulators.
 const NR: usize = 32;
@@ -135,13 +135,7 @@ impl QDense {
 
     /// `out += x·Wᵀ` for `x` `[rows, inputs]` and `out` `[rows, outputs]`.
     pub fn forward(&self, x: &[f32], out: &mut [f32]) {
-        let rows = x.len() / self.inputs;
-        assert_eq!(x.len(), rows * self.inputs, "input is not [rows, inputs]");
-        assert_eq!(
-            out.len(),
-            rows * self.outputs,
-            "output is not [rows, outputs]"
-        );
+        let rows = dense_rows(x, out, self.inputs, self.outputs);
         if rows == 0 {
             return;
         }

@@ -32,6 +32,15 @@ impl SendPtr {
     }
 }
 
+/// The rows of a dense layer's input `x` (`[rows, inputs]`), after checking that `out` is
+/// `[rows, outputs]`: the kernels write through raw pointers sized by these.
+pub(crate) fn dense_rows(x: &[f32], out: &[f32], inputs: usize, outputs: usize) -> usize {
+    let rows = x.len() / inputs;
+    assert_eq!(x.len(), rows * inputs, "input is not [rows, inputs]");
+    assert_eq!(out.len(), rows * outputs, "output is not [rows, outputs]");
+    rows
+}
+
 /// Tile `t` of `rows` rows cut into `rows.div_ceil(most)` tiles of nearly equal height (13
 /// rows, at most 12 a tile, are 7 + 6, not 12 + 1), so that every pass of a dense kernel
 /// over its weights serves as many rows as its registers allow: `(first row, rows)`.

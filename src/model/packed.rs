@@ -16,7 +16,7 @@
 
 use rayon::prelude::*;
 
-use crate::model::{SendPtr, row_tile};
+use crate::model::{SendPtr, dense_rows, row_tile};
 
 /// Output columns per block: two 512-bit vectors of `f32`.
 const NR: usize = 32;
@@ -88,13 +88,7 @@ impl PackedDense {
 
     /// `out += x·Wᵀ` for `x` `[rows, inputs]` and `out` `[rows, outputs]`.
     pub fn forward(&self, x: &[f32], out: &mut [f32]) {
-        let rows = x.len() / self.inputs;
-        assert_eq!(x.len(), rows * self.inputs, "input is not [rows, inputs]");
-        assert_eq!(
-            out.len(),
-            rows * self.outputs,
-            "output is not [rows, outputs]"
-        );
+        let rows = dense_rows(x, out, self.inputs, self.outputs);
         let tiles = rows.div_ceil(MR);
         let out_ptr = SendPtr(out.as_mut_ptr());
         let work = |(b, t0, t1): (usize, usize, usize)| {
