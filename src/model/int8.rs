@@ -4,7 +4,7 @@
 //! channel coarsens only its own group, and the `i32` sums of a group are scaled to `f32`
 //! once per group. Weights are quantised once at load, symmetrically per output channel and
 //! group (`s8`, scale `max |w| / 127`), and repacked into the layout the kernel reads:
-//! blocks of [`NR`] output columns, and inside a block, for every four inputs, four vectors
+//! blocks of [`NR`] output columns, and inside a block, for every four inputs, two vectors
 //! of sixteen columns × four `s8`. Activations are quantised at every call per row (token)
 //! and group,
 //! asymmetrically to `u8` — `vpdpbusd` multiplies unsigned by signed bytes — with

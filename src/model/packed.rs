@@ -5,8 +5,8 @@
 //! dense layers multiply a dozen rows by matrices of 384 × 1536. Here the weights are laid
 //! out once, at load, in the order the kernel reads them: blocks of [`NR`] output columns,
 //! and inside a block, for every input, the block's sixteen-float vectors one after another.
-//! A micro-tile of [`MR`] rows keeps `MR × 4` vector accumulators in registers and streams
-//! through the block's weights once, with one broadcast and four fused multiply-adds per row
+//! A micro-tile of [`MR`] rows keeps `MR × 2` vector accumulators in registers and streams
+//! through the block's weights once, with one broadcast and two fused multiply-adds per row
 //! and input, accumulating onto what the output already holds (the bias, or bias plus
 //! residual). Sums run over the inputs in order with FMA, so results differ from `gemm`'s
 //! only by rounding.
