@@ -27,7 +27,7 @@
 //! **bitext** (`data/bitext-customer-support/{dev,train}.jsonl`): gold `order_id` against
 //! rule `order_id`.
 //!
-//! Both report exact-span scores (`tolka::metrics::span_report`: same start, end and class)
+//! Both report exact-span scores (`tolka::eval::metrics::span_report`: same start, end and class)
 //! and overlap scores (a prediction is correct when it overlaps a gold span of its class; a
 //! gold span is found when a prediction of its class overlaps it), per class, and the
 //! overlap recall of each gold slot. `--errors N` prints up to N misses and false alarms per
@@ -36,7 +36,8 @@
 use std::collections::BTreeMap;
 
 use chrono::DateTime;
-use tolka::metrics::{Span, span_report};
+use tolka::data::Span;
+use tolka::eval::metrics::span_report;
 use tolka::rules::{Context, RuleConfig, Rules};
 
 /// Gold slot → class, and rule label → classes, of one dataset.

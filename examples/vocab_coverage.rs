@@ -39,10 +39,11 @@ fn main() -> anyhow::Result<()> {
         let texts: Vec<&str> = owned.iter().map(String::as_str).collect();
         let (a, b) = (full.embed(&texts)?, pruned.embed(&texts)?);
         let cosines: Vec<f32> = a
-            .iter()
-            .zip(&b)
+            .rows()
+            .into_iter()
+            .zip(b.rows())
             .filter(|(x, y)| x != y)
-            .map(|(x, y)| x.iter().zip(y).map(|(p, q)| p * q).sum())
+            .map(|(x, y)| x.dot(&y))
             .collect();
         let (ia, ib) = (full.analyze_batch(&texts)?, pruned.analyze_batch(&texts)?);
         let label = |a: &tolka::Analysis| a.intent.as_ref().map(|i| i.label.clone());

@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use candle_core::{D, Device as CandleDevice, IndexOp, Tensor};
+use candle_core::{D, Device as CandleDevice, Tensor};
+use ndarray::{Array2, ArrayView1};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -14,86 +15,12 @@ use crate::lang::{DEFAULT_LANGUAGES, Language, LanguageId, RELIABLE};
 use crate::model::encoder::{Encoder, Tokens};
 use crate::model::heads::Head;
 use crate::model::vocab::Vocabulary;
-use crate::model::{HEADS_FILE, Manifest, Pooling};
+use crate::model::{Device, HEADS_FILE, Manifest, Precision, pool};
 use crate::rules::{Context, Locale, RuleConfig, Rules};
 use crate::sentiment::Sentiment;
 
 /// Largest accepted batch size; larger values are a configuration error.
 pub const MAX_BATCH_SIZE: usize = 4096;
-
-/// Where the encoder runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Device {
-    /// The CPU (always available).
-    #[default]
-    Cpu,
-    /// An NVIDIA GPU by ordinal; needs the `cuda` cargo feature.
-    Cuda(usize),
-}
-
-impl Device {
-    pub(crate) fn to_candle(self) -> Result<CandleDevice> {
-        match self {
-            Device::Cpu => Ok(CandleDevice::Cpu),
-            Device::Cuda(ordinal) => {
-                if !cfg!(feature = "cuda") {
-                    return Err(Error::Cuda(
-                        "this build of tolka has no CUDA support; rebuild with `--features cuda`"
-                            .into(),
-                    ));
-                }
-                CandleDevice::new_cuda(ordinal).map_err(|e| Error::Cuda(e.to_string()))
-            }
-        }
-    }
-}
-
-impl std::str::FromStr for Device {
-    type Err = Error;
-
-    /// Parses `cpu`, `cuda` or `cuda:N`.
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "cpu" => Ok(Device::Cpu),
-            "cuda" => Ok(Device::Cuda(0)),
-            _ => s
-                .strip_prefix("cuda:")
-                .and_then(|n| n.parse().ok())
-                .map(Device::Cuda)
-                .ok_or_else(|| Error::Config(format!("unknown device `{s}` (cpu, cuda, cuda:N)"))),
-        }
-    }
-}
-
-/// Arithmetic of the encoder's dense layers on the CPU.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Precision {
-    /// 32-bit floats throughout (the reference).
-    #[default]
-    F32,
-    /// The encoder's dense layers (≈ 95 % of the work) in int8: weights quantised per output
-    /// channel at load, activations per token at run time, `i32` accumulation on AVX-512
-    /// VNNI; attention, GELU and LayerNorm stay in f32. On a CPU without AVX-512 VNNI, and
-    /// on accelerators, the encoder runs in f32 ([`Analyzer::precision`] says which ran).
-    Int8,
-}
-
-impl std::str::FromStr for Precision {
-    type Err = Error;
-
-    /// Parses `f32` or `int8`.
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "f32" => Ok(Precision::F32),
-            "int8" => Ok(Precision::Int8),
-            _ => Err(Error::Config(format!(
-                "unknown precision `{s}` (f32, int8)"
-            ))),
-        }
-    }
-}
 
 /// The analysis of one text. A task whose head the model lacks is `None` (and omitted in JSON).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -463,7 +390,9 @@ impl Analyzer {
     /// With LoRA adapters (as `models/commerce-en` has) they come from the encoder tuned for
     /// the model's heads, which does not keep the base encoder's cosine-similarity space; for
     /// semantic similarity use a package over the frozen encoder.
-    pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+    ///
+    /// One row per text, as wide as the encoder's hidden size (also for no texts).
+    pub fn embed(&self, texts: &[&str]) -> Result<Array2<f32>> {
         let run = || {
             let tokens = self.encoder.tokenize(texts)?;
             let windows: Vec<Window> = tokens
@@ -475,10 +404,10 @@ impl Analyzer {
                     len: t.ids.len().min(self.window_len()),
                 })
                 .collect();
-            let mut out = vec![Vec::new(); texts.len()];
+            let mut out = Array2::zeros((texts.len(), self.encoder.hidden_size()));
             self.encode_windows(&tokens, &windows, |chunk, encoded| {
                 for (row, vector) in chunk.iter().zip(encoded.pooled.to_vec2::<f32>()?) {
-                    out[*row] = vector;
+                    out.row_mut(*row).assign(&ArrayView1::from(&vector));
                 }
                 Ok(())
             })?;
@@ -755,45 +684,4 @@ fn words<'a>(tokens: &Tokens, log_probs: impl Fn(usize) -> &'a [f32]) -> Vec<Wor
         }
     }
     words
-}
-
-/// Pools hidden states `[b, len, h]` with the mask `[b, len]` into `[b, h]`.
-pub(crate) fn pool(
-    hidden: &Tensor,
-    mask: &Tensor,
-    pooling: Pooling,
-) -> candle_core::Result<Tensor> {
-    match pooling {
-        Pooling::Cls => hidden.i((.., 0, ..)),
-        Pooling::Mean | Pooling::MeanNormalized => {
-            let summed = hidden.broadcast_mul(&mask.unsqueeze(2)?)?.sum(1)?;
-            let mean = summed.broadcast_div(&mask.sum_keepdim(1)?)?;
-            if pooling == Pooling::MeanNormalized {
-                let norm = mean
-                    .sqr()?
-                    .sum_keepdim(1)?
-                    .sqrt()?
-                    .clamp(1e-12, f64::INFINITY)?;
-                mean.broadcast_div(&norm)
-            } else {
-                Ok(mean)
-            }
-        }
-    }
-}
-
-#[cfg(all(test, feature = "cuda"))]
-mod tests {
-    use super::*;
-
-    /// With a GPU, device 0 opens; without one (no device, or NVIDIA's stub driver library)
-    /// the request is a typed error, not a panic. A machine with no `libcuda.so.1` at all
-    /// cannot start a `cuda` build: candle links the driver library.
-    #[test]
-    fn cuda_device_opens_or_is_a_typed_error() {
-        match Device::Cuda(0).to_candle() {
-            Ok(device) => assert!(device.is_cuda()),
-            Err(err) => assert!(matches!(err, Error::Cuda(_)), "{err}"),
-        }
-    }
 }

@@ -11,8 +11,16 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::metrics::Span;
+
 use crate::sentiment::SentimentLabel;
+
+/// A labelled span (character offsets, end exclusive).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub label: String,
+}
 
 /// One labelled example.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

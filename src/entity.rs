@@ -1,5 +1,6 @@
 //! Entities: what the customer is talking about, as typed character spans.
 
+pub use crate::model::manifest::Decoder;
 use serde::{Deserialize, Serialize};
 
 /// Where an entity came from.
@@ -148,30 +149,6 @@ pub(crate) fn allowed(prev: Option<usize>, cur: usize) -> bool {
     }
     // I-x needs B-x or I-x of the same type just before.
     matches!(prev, Some(p) if p != 0 && (p - 1) / 2 == (cur - 1) / 2)
-}
-
-/// How per-word tag probabilities become a tag sequence (`entities.decoder` in the manifest).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Decoder {
-    /// The most probable tag of every word, then BIO repair: an `I-x` that does not continue
-    /// an `x` entity becomes `B-x`.
-    Argmax,
-    /// The most probable valid BIO sequence (Viterbi with hard constraints, no transition
-    /// scores). Models without a `decoder` field decode this way.
-    #[default]
-    Constrained,
-    /// Constrained Viterbi plus learned transition scores, stored in the heads file as
-    /// `entities.transitions` (`(tags + 1) × tags`, row 0 = sequence start, row `p + 1` =
-    /// previous tag `p`).
-    Learned,
-}
-
-impl Decoder {
-    /// True for the default decoder (used to omit it from manifests).
-    pub fn is_default(&self) -> bool {
-        *self == Decoder::default()
-    }
 }
 
 /// A decoder with its parameters, ready to decode.

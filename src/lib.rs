@@ -17,7 +17,7 @@
 //!   order ids…, English and Swedish) merged into every analysis, and PII redaction
 //!   ([`Analyzer::redact`]).
 //! - [`train`] and [`eval`]: train heads on your own JSONL data, and score a model;
-//!   [`report`] renders an evaluation as a self-contained HTML page.
+//!   [`eval::report`] renders an evaluation as a self-contained HTML page.
 //!
 //! ```no_run
 //! use tolka::Analyzer;
@@ -34,19 +34,17 @@ pub mod data;
 pub mod entity;
 pub mod error;
 pub mod eval;
-mod finetune;
 pub mod intent;
 pub mod lang;
-pub mod metrics;
 pub mod model;
-pub mod report;
 pub mod rules;
 pub mod sentiment;
 pub mod train;
 
-pub use analyzer::{Analysis, Analyzer, AnalyzerBuilder, Device, Precision, Redaction};
+pub use analyzer::{Analysis, Analyzer, AnalyzerBuilder, Redaction};
 pub use entity::{Entity, EntitySource};
 pub use error::{Error, Result};
 pub use intent::Intent;
 pub use lang::Language;
+pub use model::{Device, Precision};
 pub use sentiment::{Sentiment, SentimentLabel};

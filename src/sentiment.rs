@@ -3,32 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::SentimentHead;
+pub use crate::model::manifest::SentimentLabel;
 
 /// A sentiment class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SentimentLabel {
-    Negative,
-    Neutral,
-    Positive,
-}
-
-impl SentimentLabel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SentimentLabel::Negative => "negative",
-            SentimentLabel::Neutral => "neutral",
-            SentimentLabel::Positive => "positive",
-        }
-    }
-}
-
-impl std::fmt::Display for SentimentLabel {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// The sentiment of one text.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sentiment {

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use numpy::{PyArray1, PyArray2, PyArrayMethods};
+use numpy::{IntoPyArray, PyArray2};
 use pyo3::prelude::*;
 use tolka::train::TrainOptions;
 use tolka::{Analyzer, Device};
@@ -169,30 +169,15 @@ impl PyAnalyzer {
         texts: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
         let texts = extract_texts(texts, "texts")?;
-        let n = texts.len();
-        let (flat, dim) = py
+        let vectors = py
             .detach(|| {
                 guard(|| {
-                    let refs: Vec<&str> = if texts.is_empty() {
-                        vec!["x"] // only to learn the width
-                    } else {
-                        texts.iter().map(String::as_str).collect()
-                    };
-                    let vectors = self.inner.embed(&refs)?;
-                    let dim = vectors.first().map_or(0, Vec::len);
-                    if vectors.iter().any(|v| v.len() != dim) {
-                        return Err(Failure::Panic("embeddings of unequal width".into()));
-                    }
-                    let flat: Vec<f32> = if texts.is_empty() {
-                        Vec::new()
-                    } else {
-                        vectors.into_iter().flatten().collect()
-                    };
-                    Ok((flat, dim))
+                    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+                    Ok(self.inner.embed(&refs)?)
                 })
             })
             .map_err(|f| to_pyerr(py, f, Stage::Run))?;
-        PyArray1::from_vec(py, flat).reshape([n, dim])
+        Ok(vectors.into_pyarray(py))
     }
 
     /// Scores the model on a labelled JSONL file; the dict of `tolka eval --json`.

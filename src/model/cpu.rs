@@ -18,7 +18,7 @@ use candle_transformers::models::bert::{Config, HiddenAct};
 use gemm::Parallelism;
 use rayon::prelude::*;
 
-use crate::analyzer::Precision;
+use crate::model::Precision;
 use crate::model::bert::{encoder_root, fused_qkv};
 use crate::model::int8::QDense;
 use crate::model::packed::PackedDense;

@@ -8,8 +8,8 @@ use candle_transformers::models::bert::Config as BertConfig;
 use sha2::{Digest, Sha256};
 use tokenizers::Tokenizer;
 
-use crate::Precision;
 use crate::error::{Error, Result};
+use crate::model::Precision;
 use crate::model::bert::Bert;
 use crate::model::cpu::CpuBert;
 use crate::model::lora::LoraConfig;

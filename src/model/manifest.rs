@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::sentiment::SentimentLabel;
 
 /// The newest manifest format version this tolka reads. Packages without adapters are
 /// written as version 1 (readable by every tolka); packages with LoRA adapters as version 2,
@@ -49,9 +48,9 @@ pub struct Manifest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adapters: Option<crate::model::lora::LoraConfig>,
     /// Arithmetic of the encoder's dense layers on the CPU (default f32); see
-    /// [`Precision`](crate::Precision).
+    /// [`Precision`](crate::model::Precision).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub precision: Option<crate::Precision>,
+    pub precision: Option<crate::model::Precision>,
 }
 
 /// The base encoder the heads were trained on.
@@ -106,8 +105,8 @@ pub struct EntityHead {
     #[serde(default)]
     pub hidden: Vec<usize>,
     /// How tag probabilities become spans; absent = constrained Viterbi.
-    #[serde(default, skip_serializing_if = "crate::entity::Decoder::is_default")]
-    pub decoder: crate::entity::Decoder,
+    #[serde(default, skip_serializing_if = "Decoder::is_default")]
+    pub decoder: Decoder,
 }
 
 /// Sentiment head.
@@ -247,5 +246,84 @@ impl Manifest {
             return bad("the sentiment head needs at least 2 labels".into());
         }
         Ok(())
+    }
+}
+
+/// The encoder path as the manifest should record it: relative to `out` when possible.
+pub(crate) fn relative_encoder_path(out: &Path, encoder_dir: &Path) -> PathBuf {
+    let (Ok(out), Ok(enc)) = (std::path::absolute(out), std::path::absolute(encoder_dir)) else {
+        return encoder_dir.to_owned();
+    };
+    let common = out
+        .components()
+        .zip(enc.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    if common == 0 {
+        return enc;
+    }
+    let ups = out.components().count() - common;
+    std::iter::repeat_n(std::path::Component::ParentDir.as_os_str(), ups)
+        .chain(enc.components().skip(common).map(|c| c.as_os_str()))
+        .collect()
+}
+
+/// How per-word tag probabilities become a tag sequence (`entities.decoder` in the manifest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decoder {
+    /// The most probable tag of every word, then BIO repair: an `I-x` that does not continue
+    /// an `x` entity becomes `B-x`.
+    Argmax,
+    /// The most probable valid BIO sequence (Viterbi with hard constraints, no transition
+    /// scores). Models without a `decoder` field decode this way.
+    #[default]
+    Constrained,
+    /// Constrained Viterbi plus learned transition scores, stored in the heads file as
+    /// `entities.transitions` (`(tags + 1) × tags`, row 0 = sequence start, row `p + 1` =
+    /// previous tag `p`).
+    Learned,
+}
+
+impl Decoder {
+    /// True for the default decoder (used to omit it from manifests).
+    pub fn is_default(&self) -> bool {
+        *self == Decoder::default()
+    }
+}
+
+/// A sentiment class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SentimentLabel {
+    Negative,
+    Neutral,
+    Positive,
+}
+
+impl SentimentLabel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SentimentLabel::Negative => "negative",
+            SentimentLabel::Neutral => "neutral",
+            SentimentLabel::Positive => "positive",
+        }
+    }
+}
+
+impl std::fmt::Display for SentimentLabel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths() {
+        let p = relative_encoder_path(Path::new("/a/models/x"), Path::new("/a/models/base/enc"));
+        assert_eq!(p, PathBuf::from("../base/enc"));
     }
 }

@@ -2,6 +2,7 @@
 
 pub(crate) mod bert;
 pub(crate) mod cpu;
+pub mod device;
 pub(crate) mod e5s1;
 pub(crate) mod encoder;
 pub(crate) mod heads;
@@ -11,6 +12,9 @@ pub mod manifest;
 pub(crate) mod packed;
 pub mod vocab;
 
+use candle_core::{IndexOp, Tensor};
+
+pub use device::{Device, Precision};
 pub use lora::{ADAPTERS_FILE, LoraConfig, LoraTarget};
 pub use manifest::{
     EncoderRef, EntityHead, FORMAT_VERSION, FORMAT_VERSION_BASE, HEADS_FILE, IntentHead,
@@ -63,6 +67,31 @@ pub(crate) fn max_abs_diff(
         diff = diff.broadcast_mul(&mask.unsqueeze(2).unwrap()).unwrap();
     }
     diff.max_all().unwrap().to_scalar::<f32>().unwrap()
+}
+
+/// Pools hidden states `[b, len, h]` with the mask `[b, len]` into `[b, h]`.
+pub(crate) fn pool(
+    hidden: &Tensor,
+    mask: &Tensor,
+    pooling: Pooling,
+) -> candle_core::Result<Tensor> {
+    match pooling {
+        Pooling::Cls => hidden.i((.., 0, ..)),
+        Pooling::Mean | Pooling::MeanNormalized => {
+            let summed = hidden.broadcast_mul(&mask.unsqueeze(2)?)?.sum(1)?;
+            let mean = summed.broadcast_div(&mask.sum_keepdim(1)?)?;
+            if pooling == Pooling::MeanNormalized {
+                let norm = mean
+                    .sqr()?
+                    .sum_keepdim(1)?
+                    .sqrt()?
+                    .clamp(1e-12, f64::INFINITY)?;
+                mean.broadcast_div(&norm)
+            } else {
+                Ok(mean)
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -278,7 +278,7 @@ pub fn prune(
     }
     let canonical = |p: &Path| p.canonicalize().map_err(|e| Error::io(p, e));
     manifest.encoder.path =
-        crate::train::relative_encoder_path(&canonical(out)?, &canonical(&encoder_dir)?);
+        crate::model::manifest::relative_encoder_path(&canonical(out)?, &canonical(&encoder_dir)?);
     manifest.encoder.vocabulary = Some(PathBuf::from(VOCABULARY_FILE));
     manifest.write(out)?;
     Ok(PruneReport {

@@ -21,10 +21,11 @@ fn padded_batch_equals_one_at_a_time() {
     let batch = a.embed(&texts).unwrap();
     let analyses = a.analyze_batch(&texts).unwrap();
     for (i, text) in texts.iter().enumerate() {
-        let single = a.embed(&[text]).unwrap().remove(0);
+        let single = a.embed(&[text]).unwrap();
         let max_diff = single
+            .row(0)
             .iter()
-            .zip(&batch[i])
+            .zip(batch.row(i))
             .map(|(x, y)| (x - y).abs())
             .fold(0f32, f32::max);
         assert!(max_diff < 1e-4, "{text}: embedding differs by {max_diff}");
@@ -56,16 +57,17 @@ fn padded_batch_equals_one_at_a_time() {
 #[test]
 fn embeddings_are_unit_length_and_meaningful() {
     let texts = ["where is my package", "track my parcel", "tell me a joke"];
-    let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
-    for e in &analyzer().embed(&texts).unwrap() {
-        assert_eq!(e.len(), 384);
-        assert!((dot(e, e) - 1.0).abs() < 1e-4);
+    let e = analyzer().embed(&texts).unwrap();
+    assert_eq!(e.shape(), [3, 384]);
+    for row in e.rows() {
+        assert!((row.dot(&row) - 1.0).abs() < 1e-4);
     }
+    assert_eq!(analyzer().embed(&[]).unwrap().shape(), [0, 384]);
     // commerce-en's encoder is LoRA-tuned for its heads, which does not keep cosine
     // similarity; a package over the frozen encoder gives the sentence-similarity space.
     let frozen = Analyzer::from_dir(model_dir().join("../benchmarks/clinc150")).unwrap();
     let v = frozen.embed(&texts).unwrap();
-    let (close, far) = (dot(&v[0], &v[1]), dot(&v[0], &v[2]));
+    let (close, far) = (v.row(0).dot(&v.row(1)), v.row(0).dot(&v.row(2)));
     assert!(close > far + 0.2, "paraphrase {close}, unrelated {far}");
 }
 

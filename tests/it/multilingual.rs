@@ -40,13 +40,13 @@ fn e5s1_encoder_trains_and_reads_swedish() {
             "Jag gillar katter och hundar.",
         ])
         .unwrap();
-    let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
-    assert_eq!(v[0].len(), 384);
+    let dot = |a: usize, b: usize| v.row(a).dot(&v.row(b));
+    assert_eq!(v.shape(), [3, 384]);
     assert!(
-        dot(&v[0], &v[1]) > dot(&v[0], &v[2]) + 0.03,
+        dot(0, 1) > dot(0, 2) + 0.03,
         "{} vs {}",
-        dot(&v[0], &v[1]),
-        dot(&v[0], &v[2])
+        dot(0, 1),
+        dot(0, 2)
     );
 
     // The "query: " prefix is added inside tolka and never leaks into offsets.
@@ -103,7 +103,7 @@ fn pruned_vocabulary_gives_the_same_analyses_on_its_corpus() {
     let unseen = ["Fakturan för min prenumeration har fortfarande inte kommit fram"];
     let a = full.embed(&unseen).unwrap();
     let b = pruned.embed(&unseen).unwrap();
-    let cosine: f32 = a[0].iter().zip(&b[0]).map(|(x, y)| x * y).sum();
+    let cosine = a.row(0).dot(&b.row(0));
     assert!(cosine > 0.8 && cosine < 1.0 - 1e-6, "cosine {cosine}");
     assert!(pruned.analyze(unseen[0]).unwrap().intent.is_some());
 

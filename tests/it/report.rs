@@ -4,7 +4,7 @@ use std::process::Command;
 
 use serde_json::Value;
 use tolka::data::Record;
-use tolka::metrics;
+use tolka::eval::metrics;
 
 use crate::{analyzer, model_dir};
 

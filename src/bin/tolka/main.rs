@@ -614,11 +614,11 @@ fn eval(args: EvalArgs) -> Result<()> {
     progress.finish_and_clear();
     if let Some(path) = &args.report {
         let model_dir = args.model.model.clone().unwrap_or_else(default_model_dir);
-        let info = tolka::report::ReportInfo {
+        let info = tolka::eval::report::ReportInfo {
             model_path: model_dir.display().to_string(),
             data_path: args.data.display().to_string(),
         };
-        let html = tolka::report::render_html(&evaluation, &records, &info);
+        let html = tolka::eval::report::render_html(&evaluation, &records, &info);
         std::fs::write(path, html).with_context(|| format!("writing {}", path.display()))?;
         eprintln!("report written to {}", path.display());
     }

@@ -5,6 +5,9 @@
 //! head then trains (AdamW, mini-batches, early stopping on dev loss) on the records that
 //! carry its task.
 
+mod finetune;
+mod progress;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -14,20 +17,21 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde::Serialize;
 
-use crate::analyzer::pool;
 use crate::data::Record;
 use crate::entity::{Decoder, begin_tag, inside_tag};
 use crate::error::{Error, Result};
-use crate::finetune::{Example, Special, Tasks, finetune};
-pub use crate::finetune::{FinetuneOptions, FinetuneReport};
 use crate::model::encoder::{Encoder, Tokens};
 use crate::model::heads::Head;
 use crate::model::lora::{ADAPTERS_FILE, LoraConfig, TrainBert};
+use crate::model::manifest::relative_encoder_path;
 use crate::model::{
     EncoderRef, EntityHead, FORMAT_VERSION, FORMAT_VERSION_BASE, HEADS_FILE, IntentHead, Manifest,
-    Pooling, SentimentHead,
+    Pooling, SentimentHead, pool,
 };
 use crate::sentiment::SentimentLabel;
+use crate::train::finetune::{Example, Special, Tasks, finetune};
+pub use crate::train::finetune::{FinetuneOptions, FinetuneReport};
+pub use crate::train::progress::Event;
 
 /// Training options; `Default` gives the recipe used for the shipped models.
 #[derive(Debug, Clone, Serialize)]
@@ -128,30 +132,6 @@ impl Default for TrainOptions {
             finetune: None,
         }
     }
-}
-
-/// Progress of a training run, for progress bars and logs.
-#[derive(Debug, Clone)]
-pub enum Event {
-    /// A stage starts with `total` units of work.
-    Stage { name: String, total: u64 },
-    /// `n` units of the current stage are done.
-    Advance(u64),
-    /// One epoch of a head finished.
-    Epoch {
-        head: &'static str,
-        epoch: usize,
-        train_loss: f32,
-        dev_loss: f32,
-        dev_accuracy: f32,
-    },
-    /// One epoch of encoder fine-tuning finished.
-    FinetuneEpoch {
-        epoch: usize,
-        train_loss: f32,
-        /// Seconds since fine-tuning started.
-        seconds: f64,
-    },
 }
 
 /// What one head reached on dev.
@@ -271,7 +251,7 @@ pub fn train(
                 &device,
                 Some((&path, &lora)),
                 None,
-                crate::Precision::F32,
+                crate::model::Precision::F32,
             )?;
             adapters = Some(lora);
             adapted
@@ -624,25 +604,6 @@ fn finetune_encoder(
     Ok((report, lora))
 }
 
-/// The encoder path as the manifest should record it: relative to `out` when possible.
-pub(crate) fn relative_encoder_path(out: &Path, encoder_dir: &Path) -> PathBuf {
-    let (Ok(out), Ok(enc)) = (std::path::absolute(out), std::path::absolute(encoder_dir)) else {
-        return encoder_dir.to_owned();
-    };
-    let common = out
-        .components()
-        .zip(enc.components())
-        .take_while(|(a, b)| a == b)
-        .count();
-    if common == 0 {
-        return enc;
-    }
-    let ups = out.components().count() - common;
-    std::iter::repeat_n(std::path::Component::ParentDir.as_os_str(), ups)
-        .chain(enc.components().skip(common).map(|c| c.as_os_str()))
-        .collect()
-}
-
 /// Encodes every record once: pooled vectors and first-token word states with BIO tags.
 fn extract(
     encoder: &Encoder,
@@ -702,7 +663,7 @@ fn extract(
 pub(crate) fn word_tags(
     text: &str,
     tokens: &Tokens,
-    spans: &[crate::metrics::Span],
+    spans: &[crate::data::Span],
     labels: &[String],
 ) -> Vec<(usize, u32)> {
     // Character offset of every byte offset that starts a token.
@@ -1211,18 +1172,7 @@ impl OosDev {
         }
         Ok([("msp", msp), ("energy", energy), ("centroid", centroid)]
             .into_iter()
-            .filter_map(|(name, items)| Some((name, crate::metrics::auroc(&items)?)))
+            .filter_map(|(name, items)| Some((name, crate::eval::metrics::auroc(&items)?)))
             .collect())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn relative_paths() {
-        let p = relative_encoder_path(Path::new("/a/models/x"), Path::new("/a/models/base/enc"));
-        assert_eq!(p, PathBuf::from("../base/enc"));
     }
 }

@@ -1,11 +1,15 @@
 //! Scoring a model on labelled JSONL data.
 
+pub mod metrics;
+pub mod report;
+
 use serde::Serialize;
 
 use crate::analyzer::Analyzer;
 use crate::data::Record;
+use crate::data::Span;
 use crate::error::Result;
-use crate::metrics::{self, ClassificationReport, OosReport, Span, SpanReport};
+use crate::eval::metrics::{ClassificationReport, OosReport, SpanReport};
 use crate::sentiment::SentimentLabel;
 
 /// Number of equal-width confidence bins of the expected calibration error.

@@ -19,12 +19,11 @@ use rand::seq::SliceRandom;
 use rand::{Rng, rngs::StdRng};
 use serde::Serialize;
 
-use crate::analyzer::pool;
 use crate::error::{Error, Result};
-use crate::model::Pooling;
 use crate::model::encoder::pad_windows;
 use crate::model::lora::{LoraTarget, TrainBert};
-use crate::train::Event;
+use crate::model::{Pooling, pool};
+use crate::train::progress::Event;
 
 /// Options of `--finetune lora`.
 #[derive(Debug, Clone, Serialize)]

@@ -9,8 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use crate::data::Record;
+use crate::data::Span;
+use crate::eval::metrics::{self, Prf};
 use crate::eval::{CALIBRATION_BINS, EntityPrediction, Evaluation, IntentPrediction};
-use crate::metrics::{self, Prf, Span};
 
 /// Most-confused (gold → predicted) pairs listed.
 pub const TOP_CONFUSIONS: usize = 30;

@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use crate::data::Span;
+
 /// `num / den`, or `0.0` when `den` is zero.
 fn ratio(num: usize, den: usize) -> f64 {
     if den == 0 {
@@ -164,14 +166,6 @@ pub fn oos_report<'a>(
         gold_oos,
         predicted_oos,
     }
-}
-
-/// A labelled span (character offsets, end exclusive).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
-pub struct Span {
-    pub start: usize,
-    pub end: usize,
-    pub label: String,
 }
 
 /// Span-level micro precision/recall/F1 as seqeval (exact start, end and
