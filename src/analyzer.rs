@@ -8,6 +8,7 @@ use ndarray::{Array2, ArrayView1};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::emotion::Emotion;
 use crate::entity::{self, Entity, Word};
 use crate::error::{Error, Result};
 use crate::intent::Intent;
@@ -31,6 +32,9 @@ pub struct Analysis {
     pub entities: Option<Vec<Entity>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sentiment: Option<Sentiment>,
+    /// Emotions over their thresholds, most probable first (models with an emotion head).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emotions: Option<Vec<Emotion>>,
     /// The text's language (`None` for a text without letters, or with identification off).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<Language>,
@@ -205,6 +209,7 @@ struct Heads {
     intent: Option<Head>,
     entities: Option<Head>,
     sentiment: Option<Head>,
+    emotions: Option<Head>,
     /// Learned BIO transition scores of the entity decoder (`(tags + 1) × tags`).
     transitions: Option<Vec<f32>>,
 }
@@ -265,6 +270,10 @@ impl Heads {
                 Some(h) => Some(load("sentiment", &h.hidden, h.labels.len())?),
                 None => None,
             },
+            emotions: match &manifest.emotions {
+                Some(h) => Some(load("emotions", &h.hidden, h.labels.len())?),
+                None => None,
+            },
         })
     }
 }
@@ -307,6 +316,7 @@ struct Window {
 struct WindowOutput {
     intent: Vec<f32>,
     sentiment: Vec<f32>,
+    emotions: Vec<f32>,
     /// Log-probabilities of the BIO tags, `len × tags`.
     tags: Vec<f32>,
 }
@@ -433,6 +443,12 @@ impl Analyzer {
             let intent =
                 self.pooled_probs(&self.heads.intent, &encoded.pooled, self.temperature())?;
             let sentiment = self.pooled_probs(&self.heads.sentiment, &encoded.pooled, 1.0)?;
+            let emotions = match &self.heads.emotions {
+                Some(head) => Some(
+                    candle_nn::ops::sigmoid(&head.forward(&encoded.pooled)?)?.to_vec2::<f32>()?,
+                ),
+                None => None,
+            };
             let tags = match (&self.heads.entities, tag_count) {
                 (Some(head), Some(n)) => {
                     let logp =
@@ -449,6 +465,9 @@ impl Analyzer {
                 }
                 if let Some(p) = &sentiment {
                     out.sentiment = p[row].clone();
+                }
+                if let Some(p) = &emotions {
+                    out.emotions = p[row].clone();
                 }
                 if let Some((logp, len, n)) = &tags {
                     let base = (row * len + encoded.offset) * n;
@@ -513,6 +532,7 @@ impl Analyzer {
                 .sentiment
                 .as_ref()
                 .map(|_| Sentiment::neutral()),
+            emotions: self.manifest.emotions.as_ref().map(|_| Vec::new()),
             lang: None,
         }
     }
@@ -601,6 +621,11 @@ impl Analyzer {
             .sentiment
             .as_ref()
             .map(|h| Sentiment::decode(h, &first.sentiment));
+        let emotions = self
+            .manifest
+            .emotions
+            .as_ref()
+            .map(|h| Emotion::decode(h, &first.emotions));
         let entities = self.manifest.entities.as_ref().map(|h| {
             let n_tags = h.tag_count();
             let stride = (self.window_len() / 2).max(1);
@@ -661,6 +686,7 @@ impl Analyzer {
             intent,
             entities,
             sentiment,
+            emotions,
             lang,
         }
     }

@@ -2,7 +2,7 @@
 //!
 //! One JSON object per line; every task key is optional:
 //! `{"text": str, "intent": str, "entities": [{"start", "end", "label"}], "sentiment":
-//! "negative"|"neutral"|"positive", "lang": str}`. Entity offsets are character offsets,
+//! "negative"|"neutral"|"positive", "emotions": [str], "lang": str}`. Entity offsets are character offsets,
 //! end exclusive.
 
 use std::io::BufRead;
@@ -32,6 +32,9 @@ pub struct Record {
     pub entities: Option<Vec<Span>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sentiment: Option<SentimentLabel>,
+    /// Emotion labels (multi-label, e.g. GoEmotions').
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emotions: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
 }

@@ -31,6 +31,7 @@
 
 pub mod analyzer;
 pub mod data;
+pub mod emotion;
 pub mod entity;
 pub mod error;
 pub mod eval;
@@ -42,6 +43,7 @@ pub mod sentiment;
 pub mod train;
 
 pub use analyzer::{Analysis, Analyzer, AnalyzerBuilder, Redaction};
+pub use emotion::Emotion;
 pub use entity::{Entity, EntitySource};
 pub use error::{Error, Result};
 pub use intent::Intent;

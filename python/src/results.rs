@@ -84,6 +84,13 @@ serde_methods!(PyAnalysis, Analysis, "Analysis", {
         self.0.sentiment.clone().map(PySentiment)
     }
 
+    /// Emotions over their thresholds as `[{"label": "anger", "score": 0.71}, …]`, most
+    /// probable first (`None` when the model has no emotion head).
+    #[getter]
+    fn emotions<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.0.emotions.as_ref().map(|e| to_py(py, e)).transpose()
+    }
+
     /// The text's language as `{"code": "sv", "confidence": 0.98}` (`None` for a text
     /// without letters, or with language identification off).
     #[getter]

@@ -355,6 +355,57 @@ pub fn auroc(items: &[(f32, bool)]) -> Option<f64> {
     Some((rank_sum - p * (p + 1.0) / 2.0) / (p * negatives as f64))
 }
 
+/// Multi-label metrics (e.g. emotions): per-label precision/recall/F1 over the labels of
+/// every (gold set, predicted set) pair, their macro average and the micro F1.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MultiLabelReport {
+    /// Mean F1 over the labels that occur in gold or predictions.
+    pub macro_f1: f64,
+    /// F1 of all (example, label) decisions pooled.
+    pub micro_f1: f64,
+    /// Number of examples.
+    pub count: usize,
+    pub per_label: BTreeMap<String, Prf>,
+}
+
+/// Scores multi-label predictions: each item is (gold labels, predicted labels).
+pub fn multi_label_report<'a>(
+    items: impl IntoIterator<Item = (&'a [String], &'a [String])>,
+) -> MultiLabelReport {
+    let mut counts: BTreeMap<&str, Counts> = BTreeMap::new();
+    let mut count = 0;
+    for (gold, predicted) in items {
+        count += 1;
+        for label in gold {
+            let c = counts.entry(label).or_default();
+            if predicted.contains(label) {
+                c.tp += 1;
+            } else {
+                c.fn_ += 1;
+            }
+        }
+        for label in predicted.iter().filter(|l| !gold.contains(l)) {
+            counts.entry(label).or_default().fp += 1;
+        }
+    }
+    let total = counts.values().fold(Counts::default(), |a, c| Counts {
+        tp: a.tp + c.tp,
+        fp: a.fp + c.fp,
+        fn_: a.fn_ + c.fn_,
+    });
+    let per_label: BTreeMap<String, Prf> = counts
+        .into_iter()
+        .map(|(label, c)| (label.to_owned(), c.prf()))
+        .collect();
+    let macro_f1 = per_label.values().map(|p| p.f1).sum::<f64>() / per_label.len().max(1) as f64;
+    MultiLabelReport {
+        macro_f1,
+        micro_f1: total.prf().f1,
+        count,
+        per_label,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -684,5 +735,21 @@ mod tests {
         assert_eq!(roc.last(), Some(&(1.0, 1.0)));
         assert!(roc.windows(2).all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1));
         assert!((area(&roc) - auroc(&items).unwrap()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn multi_label_counts_every_label_decision() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let (g1, p1) = (s(&["anger", "annoyance"]), s(&["anger"]));
+        let (g2, p2) = (s(&["joy"]), s(&["joy", "anger"]));
+        let report = multi_label_report([(&g1[..], &p1[..]), (&g2[..], &p2[..])]);
+        assert_eq!(report.count, 2);
+        let anger = &report.per_label["anger"];
+        assert_eq!((anger.precision, anger.recall), (0.5, 1.0));
+        assert_eq!(report.per_label["annoyance"].f1, 0.0);
+        assert_eq!(report.per_label["joy"].f1, 1.0);
+        // tp 2, fp 1, fn 1: micro F1 2/3; macro (2/3 + 0 + 1) / 3.
+        assert!((report.micro_f1 - 2.0 / 3.0).abs() < 1e-12);
+        assert!((report.macro_f1 - 5.0 / 9.0).abs() < 1e-12);
     }
 }

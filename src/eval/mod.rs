@@ -65,6 +65,9 @@ pub struct EvalReport {
     pub entities: Option<EntityScores>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sentiment: Option<SentimentScores>,
+    /// Emotion scores (multi-label, per-label thresholds of the model).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emotions: Option<metrics::MultiLabelReport>,
     /// Number of records evaluated.
     pub count: usize,
 }
@@ -331,11 +334,24 @@ pub fn evaluate_detailed(
         count: report.count,
     });
 
+    let emotion_pairs: Vec<(&[String], Vec<String>)> = records
+        .iter()
+        .zip(&analyses)
+        .filter_map(|(r, a)| {
+            let predicted = a.emotions.as_ref()?.iter().map(|e| e.label.clone());
+            Some((r.emotions.as_deref()?, predicted.collect()))
+        })
+        .collect();
+    let emotions = (!emotion_pairs.is_empty()).then(|| {
+        metrics::multi_label_report(emotion_pairs.iter().map(|(g, p)| (*g, p.as_slice())))
+    });
+
     Ok(Evaluation {
         scores: EvalReport {
             intent,
             entities: entity_scores,
             sentiment,
+            emotions,
             count: records.len(),
         },
         model: manifest.name.clone(),

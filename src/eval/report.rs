@@ -1017,6 +1017,7 @@ mod tests {
                 intent: None,
                 entities: None,
                 sentiment: None,
+                emotions: None,
                 lang: None,
             })
             .collect();
@@ -1043,6 +1044,7 @@ mod tests {
                 }),
                 entities: None,
                 sentiment: None,
+                emotions: None,
                 count: 3,
             },
             model: "m<1>".into(),

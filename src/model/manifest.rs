@@ -36,6 +36,8 @@ pub struct Manifest {
     pub entities: Option<EntityHead>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sentiment: Option<SentimentHead>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emotions: Option<EmotionHead>,
     /// The rule layer (normalised money, dates, contacts, order ids, catalog); absent = off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rules: Option<crate::rules::RuleConfig>,
@@ -119,6 +121,17 @@ pub struct SentimentHead {
     /// are neutral.
     #[serde(default)]
     pub neutral_band: f32,
+}
+
+/// Multi-label emotion head: one sigmoid per label (e.g. GoEmotions' 27 emotions and
+/// `neutral`); a label is reported when its probability reaches its own threshold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmotionHead {
+    pub labels: Vec<String>,
+    #[serde(default)]
+    pub hidden: Vec<usize>,
+    /// One decision threshold per label (tuned on dev for each label's F1).
+    pub thresholds: Vec<f32>,
 }
 
 fn default_oos_label() -> String {
@@ -221,8 +234,14 @@ impl Manifest {
         if self.max_length < 8 {
             return bad(format!("max_length {} is below 8", self.max_length));
         }
-        if self.intent.is_none() && self.entities.is_none() && self.sentiment.is_none() {
-            return bad("no head: at least one of intent, entities, sentiment is needed".into());
+        if self.intent.is_none()
+            && self.entities.is_none()
+            && self.sentiment.is_none()
+            && self.emotions.is_none()
+        {
+            return bad(
+                "no head: at least one of intent, entities, sentiment, emotions is needed".into(),
+            );
         }
         if let Some(intent) = &self.intent {
             if intent.labels.len() < 2 {
@@ -239,6 +258,15 @@ impl Manifest {
             && entities.labels.is_empty()
         {
             return bad("the entity head has no labels".into());
+        }
+        if let Some(emotions) = &self.emotions
+            && (emotions.labels.is_empty() || emotions.thresholds.len() != emotions.labels.len())
+        {
+            return bad(format!(
+                "the emotion head has {} labels and {} thresholds",
+                emotions.labels.len(),
+                emotions.thresholds.len()
+            ));
         }
         if let Some(sentiment) = &self.sentiment
             && sentiment.labels.len() < 2

@@ -17,8 +17,8 @@ use candle_core::{IndexOp, Tensor};
 pub use device::{Device, Precision};
 pub use lora::{ADAPTERS_FILE, LoraConfig, LoraTarget};
 pub use manifest::{
-    EncoderRef, EntityHead, FORMAT_VERSION, FORMAT_VERSION_BASE, HEADS_FILE, IntentHead,
-    MANIFEST_FILE, Manifest, Pooling, SentimentHead,
+    EmotionHead, EncoderRef, EntityHead, FORMAT_VERSION, FORMAT_VERSION_BASE, HEADS_FILE,
+    IntentHead, MANIFEST_FILE, Manifest, Pooling, SentimentHead,
 };
 
 /// A raw pointer to an `f32` buffer that parallel tasks share, each writing its own disjoint

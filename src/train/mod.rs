@@ -25,8 +25,8 @@ use crate::model::heads::Head;
 use crate::model::lora::{ADAPTERS_FILE, LoraConfig, TrainBert};
 use crate::model::manifest::relative_encoder_path;
 use crate::model::{
-    EncoderRef, EntityHead, FORMAT_VERSION, FORMAT_VERSION_BASE, HEADS_FILE, IntentHead, Manifest,
-    Pooling, SentimentHead, pool,
+    EmotionHead, EncoderRef, EntityHead, FORMAT_VERSION, FORMAT_VERSION_BASE, HEADS_FILE,
+    IntentHead, Manifest, Pooling, SentimentHead, pool,
 };
 use crate::sentiment::SentimentLabel;
 use crate::train::finetune::{Example, Special, Tasks, finetune};
@@ -233,6 +233,12 @@ pub fn train(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
+    let emotion_labels: Vec<String> = train
+        .iter()
+        .flat_map(|r| r.emotions.iter().flatten().cloned())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let mut finetune_report = None;
     let mut adapters = None;
     let encoder = match &options.finetune {
@@ -288,6 +294,7 @@ pub fn train(
         intent: None,
         entities: None,
         sentiment: None,
+        emotions: None,
         rules: options.rules.clone(),
         languages: None,
         adapters,
@@ -315,7 +322,7 @@ pub fn train(
             (xs, ys)
         };
         let (train_set, dev_set) =
-            with_dev(pick(train, train_f), pick(dev, dev_f), hidden, &mut rng);
+            with_dev(pick(train, train_f), pick(dev, dev_f), hidden, 1, &mut rng);
         let (head, report) = match options.classifier {
             Classifier::Linear => fit(
                 "intent",
@@ -395,7 +402,7 @@ pub fn train(
         };
         let tags = 1 + 2 * entity_labels.len();
         let (train_set, dev_set) =
-            with_dev(pick(train, train_f), pick(dev, dev_f), hidden, &mut rng);
+            with_dev(pick(train, train_f), pick(dev, dev_f), hidden, 1, &mut rng);
         let (head, report) = fit(
             "entities",
             &varmap,
@@ -457,7 +464,7 @@ pub fn train(
             (xs, ys)
         };
         let (train_set, dev_set) =
-            with_dev(pick(train, train_f), pick(dev, dev_f), hidden, &mut rng);
+            with_dev(pick(train, train_f), pick(dev, dev_f), hidden, 1, &mut rng);
         let (_, report) = fit(
             "sentiment",
             &varmap,
@@ -478,9 +485,52 @@ pub fn train(
         reports.push(report);
     }
 
+    // Emotions (multi-label).
+    if !emotion_labels.is_empty() {
+        let k = emotion_labels.len();
+        let pick = |records: &[Record], feats: &[Features]| -> (Vec<f32>, Vec<f32>) {
+            let mut xs = Vec::new();
+            let mut ys = Vec::new();
+            for (r, f) in records.iter().zip(feats) {
+                if let Some(emotions) = &r.emotions {
+                    xs.extend_from_slice(&f.pooled);
+                    let mut target = vec![0f32; k];
+                    for e in emotions {
+                        if let Ok(j) = emotion_labels.binary_search(e) {
+                            target[j] = 1.0;
+                        }
+                    }
+                    ys.extend(target);
+                }
+            }
+            (xs, ys)
+        };
+        let (train_set, dev_set) =
+            with_dev(pick(train, train_f), pick(dev, dev_f), hidden, k, &mut rng);
+        let (head, report) = fit(
+            "emotions",
+            &varmap,
+            &train_set,
+            &dev_set,
+            hidden,
+            &options.hidden,
+            k,
+            options,
+            &mut rng,
+            progress,
+        )?;
+        let thresholds = tune_label_thresholds(&head, &dev_set)?;
+        manifest.emotions = Some(EmotionHead {
+            labels: emotion_labels,
+            hidden: options.hidden.clone(),
+            thresholds,
+        });
+        reports.push(report);
+    }
+
     if reports.is_empty() {
         return Err(Error::Config(
-            "the training data carries no task (intent, entities or sentiment)".into(),
+            "the training data carries no task (intent, entities, sentiment or emotions)".into(),
         ));
     }
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
@@ -698,17 +748,27 @@ struct Set {
 }
 
 /// Builds train/dev tensors; when dev has no examples, 10% of train (seeded) becomes dev.
-fn with_dev(
-    train: (Vec<f32>, Vec<u32>),
-    dev: (Vec<f32>, Vec<u32>),
+///
+/// The targets are class indices (`u32`, one per example) or, for a multi-label head,
+/// `width` multi-hot `f32`s per example.
+fn with_dev<T: candle_core::WithDType>(
+    train: (Vec<f32>, Vec<T>),
+    dev: (Vec<f32>, Vec<T>),
     dim: usize,
+    width: usize,
     rng: &mut StdRng,
 ) -> (Set, Set) {
-    let to_set = |(xs, ys): (Vec<f32>, Vec<u32>)| {
-        let n = ys.len();
+    let step = if T::DTYPE == DType::U32 { 1 } else { width };
+    let to_set = |(xs, ys): (Vec<f32>, Vec<T>)| {
+        let n = ys.len() / step;
+        let ys = if T::DTYPE == DType::U32 {
+            Tensor::from_vec(ys, n, &Device::Cpu)
+        } else {
+            Tensor::from_vec(ys, (n, step), &Device::Cpu)
+        };
         Set {
             xs: Tensor::from_vec(xs, (n, dim), &Device::Cpu).expect("shape"),
-            ys: Tensor::from_vec(ys, n, &Device::Cpu).expect("shape"),
+            ys: ys.expect("shape"),
             n,
         }
     };
@@ -716,15 +776,16 @@ fn with_dev(
         return (to_set(train), to_set(dev));
     }
     let (xs, ys) = train;
-    let mut idx: Vec<usize> = (0..ys.len()).collect();
+    let n = ys.len() / step;
+    let mut idx: Vec<usize> = (0..n).collect();
     idx.shuffle(rng);
-    let cut = (ys.len() / 10).max(1).min(ys.len().saturating_sub(1));
+    let cut = (n / 10).max(1).min(n.saturating_sub(1));
     let gather = |ids: &[usize]| {
         let mut gx = Vec::with_capacity(ids.len() * dim);
-        let mut gy = Vec::with_capacity(ids.len());
+        let mut gy = Vec::with_capacity(ids.len() * step);
         for &i in ids {
             gx.extend_from_slice(&xs[i * dim..(i + 1) * dim]);
-            gy.push(ys[i]);
+            gy.extend_from_slice(&ys[i * step..(i + 1) * step]);
         }
         (gx, gy)
     };
@@ -793,7 +854,7 @@ fn fit(
             let idx = Tensor::new(batch, &Device::Cpu)?;
             let xs = train.xs.index_select(&idx, 0)?;
             let ys = train.ys.index_select(&idx, 0)?;
-            let loss = candle_nn::loss::cross_entropy(&head.forward(&xs)?, &ys)?;
+            let loss = loss(&head.forward(&xs)?, &ys)?;
             opt.backward_step(&loss)?;
             total += loss.to_scalar::<f32>()? * batch.len() as f32;
         }
@@ -838,13 +899,29 @@ fn fit(
     ))
 }
 
-/// Mean cross-entropy and accuracy of a head on a set.
+/// The training loss: softmax cross-entropy for class indices, binary cross-entropy per label
+/// for multi-hot targets.
+fn loss(logits: &Tensor, ys: &Tensor) -> candle_core::Result<Tensor> {
+    if ys.rank() == 1 {
+        candle_nn::loss::cross_entropy(logits, ys)
+    } else {
+        candle_nn::loss::binary_cross_entropy_with_logit(logits, ys)
+    }
+}
+
+/// Mean loss and accuracy of a head on a set (for a multi-label head: the share of labels
+/// decided right at probability 0.5).
 fn evaluate(head: &Head, set: &Set) -> Result<(f32, f32)> {
     if set.n == 0 {
         return Ok((0.0, 0.0));
     }
     let logits = head.forward(&set.xs)?;
-    let loss = candle_nn::loss::cross_entropy(&logits, &set.ys)?.to_scalar::<f32>()?;
+    let loss = loss(&logits, &set.ys)?.to_scalar::<f32>()?;
+    if set.ys.rank() == 2 {
+        let decided = logits.ge(0f32)?.to_dtype(DType::F32)?;
+        let right = decided.eq(&set.ys)?.to_dtype(DType::F32)?.mean_all()?;
+        return Ok((loss, right.to_scalar::<f32>()?));
+    }
     let predicted = logits.argmax(D::Minus1)?;
     let correct = predicted
         .eq(&set.ys)?
@@ -852,6 +929,40 @@ fn evaluate(head: &Head, set: &Set) -> Result<(f32, f32)> {
         .sum_all()?
         .to_scalar::<f32>()?;
     Ok((loss, correct / set.n as f32))
+}
+
+/// Per-label decision thresholds of a multi-label head: for each label the probability cut
+/// (0.05 to 0.95 in steps of 0.025) with the best F1 on dev; 0.5 for a label dev never has.
+fn tune_label_thresholds(head: &Head, dev: &Set) -> Result<Vec<f32>> {
+    let k = dev.ys.dim(1)?;
+    if dev.n == 0 {
+        return Ok(vec![0.5; k]);
+    }
+    let probs = candle_nn::ops::sigmoid(&head.forward(&dev.xs)?)?.to_vec2::<f32>()?;
+    let gold = dev.ys.to_vec2::<f32>()?;
+    Ok((0..k)
+        .map(|j| {
+            let positives = gold.iter().filter(|g| g[j] > 0.5).count();
+            if positives == 0 {
+                return 0.5;
+            }
+            let f1 = |t: f32| {
+                let (mut tp, mut predicted) = (0usize, 0usize);
+                for (p, g) in probs.iter().zip(&gold) {
+                    if p[j] >= t {
+                        predicted += 1;
+                        tp += usize::from(g[j] > 0.5);
+                    }
+                }
+                2.0 * tp as f32 / (predicted + positives) as f32
+            };
+            (2..=38)
+                .map(|i| i as f32 * 0.025)
+                .map(|t| (f1(t), t))
+                .fold((-1.0, 0.5), |best, c| if c.0 > best.0 { c } else { best })
+                .1
+        })
+        .collect())
 }
 
 /// Temperature scaling (Guo et al., 2017): the softmax temperature that minimises the

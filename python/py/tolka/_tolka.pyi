@@ -91,6 +91,9 @@ class Analysis:
     @property
     def sentiment(self) -> Optional[Sentiment]: ...
     @property
+    def emotions(self) -> Optional[list[dict[str, Any]]]:
+        """``[{"label": "anger", "score": 0.71}, …]`` over per-label thresholds."""
+    @property
     def lang(self) -> Optional[dict[str, Any]]:
         """``{"code": "sv", "confidence": 0.98}``; ``None`` without letters."""
     def to_dict(self) -> dict[str, Any]:

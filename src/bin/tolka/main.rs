@@ -654,6 +654,12 @@ fn eval(args: EvalArgs) -> Result<()> {
             s.accuracy, s.macro_f1, s.count
         );
     }
+    if let Some(e) = &report.emotions {
+        println!(
+            "emotions   macro F1 {:.4}  micro F1 {:.4}  (n = {})",
+            e.macro_f1, e.micro_f1, e.count
+        );
+    }
     Ok(())
 }
 
