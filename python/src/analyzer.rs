@@ -238,7 +238,7 @@ fn evaluate_with<'py>(
     data: &Path,
 ) -> PyResult<Bound<'py, PyAny>> {
     let records = py
-        .detach(|| guard(|| Ok(tolka::data::read_jsonl(data)?)))
+        .detach(|| guard(|| Ok(tolka::data::read(data)?)))
         .map_err(|f| to_pyerr(py, f, Stage::Data))?;
     let report = py
         .detach(|| guard(|| Ok(tolka::eval::evaluate(analyzer, &records, 512, &mut |_| {})?)))
@@ -328,7 +328,7 @@ pub fn train<'py>(
     let read = |paths: &[PathBuf]| -> Result<Vec<tolka::data::Record>, Failure> {
         let mut records = Vec::new();
         for path in paths {
-            records.extend(tolka::data::read_jsonl(path)?);
+            records.extend(tolka::data::read(path)?);
         }
         Ok(records)
     };

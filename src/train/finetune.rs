@@ -38,8 +38,9 @@ pub struct FinetuneOptions {
     /// Peak learning rate of the temporary task heads.
     pub head_learning_rate: f64,
     pub batch_size: usize,
-    /// Fine-tune on a seeded sample of at most this many training records (the heads are
-    /// still fitted on all of them afterwards).
+    /// Fine-tune on at most this many training records (the heads are still fitted on all
+    /// of them afterwards): every record with an intent or entities first, then a seeded
+    /// sample of the sentiment- and emotion-only ones.
     pub max_records: Option<usize>,
 }
 

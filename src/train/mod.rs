@@ -582,6 +582,9 @@ fn finetune_encoder(
         && n < train.len()
     {
         chosen.shuffle(&mut rng);
+        // Records of the intent and entity tasks first (a stable sort keeps the shuffle
+        // within each group), then sentiment- or emotion-only records fill what is left.
+        chosen.sort_by_key(|&i| train[i].intent.is_none() && train[i].entities.is_none());
         chosen.truncate(n);
         chosen.sort_unstable();
     }

@@ -213,8 +213,8 @@ struct TrainArgs {
     /// Fine-tuning batch size
     #[arg(long, default_value_t = 32)]
     finetune_batch_size: usize,
-    /// Fine-tune on a seeded sample of at most this many training records (the heads are
-    /// fitted on all of them afterwards)
+    /// Fine-tune on at most this many training records: those with an intent or entities
+    /// first, then a seeded sample of the others (the heads are fitted on all of them)
     #[arg(long)]
     finetune_max_records: Option<usize>,
 }
@@ -460,7 +460,7 @@ fn flush(
 fn read_all(paths: &[PathBuf]) -> Result<Vec<tolka::data::Record>> {
     let mut records = Vec::new();
     for path in paths {
-        records.extend(tolka::data::read_jsonl(path)?);
+        records.extend(tolka::data::read(path)?);
     }
     Ok(records)
 }
@@ -607,7 +607,7 @@ fn train(args: TrainArgs) -> Result<()> {
 
 fn eval(args: EvalArgs) -> Result<()> {
     let analyzer = args.model.load()?;
-    let records = tolka::data::read_jsonl(&args.data)?;
+    let records = tolka::data::read(&args.data)?;
     let progress = bar(Some(records.len() as u64), "evaluating");
     let evaluation =
         tolka::eval::evaluate_detailed(&analyzer, &records, 512, &mut |n| progress.inc(n as u64))?;

@@ -5,6 +5,8 @@
 //! "negative"|"neutral"|"positive", "emotions": [str], "lang": str}`. Entity offsets are character offsets,
 //! end exclusive.
 
+mod rasa;
+
 use std::io::BufRead;
 use std::path::Path;
 
@@ -37,6 +39,17 @@ pub struct Record {
     pub emotions: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
+}
+
+pub use rasa::read_rasa_nlu;
+
+/// Reads labelled records: Rasa NLU YAML for `.yml` / `.yaml` files, JSONL otherwise.
+pub fn read(path: impl AsRef<Path>) -> Result<Vec<Record>> {
+    let path = path.as_ref();
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("yml" | "yaml") => read_rasa_nlu(path),
+        _ => read_jsonl(path),
+    }
 }
 
 /// Reads a JSONL file of [`Record`]s; the first malformed line is an error naming file and line.
