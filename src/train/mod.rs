@@ -6,6 +6,7 @@
 //! carry its task.
 
 mod finetune;
+pub mod oos_pool;
 mod progress;
 
 use std::collections::BTreeSet;
@@ -73,6 +74,10 @@ pub struct TrainOptions {
     /// Fine-tune the encoder with LoRA adapters (jointly over the tasks) before the heads
     /// are fitted on its features; `None` keeps the encoder frozen.
     pub finetune: Option<FinetuneOptions>,
+    /// When the training data has intents but no `oos_label` example, mix in the built-in
+    /// out-of-scope pool ([`oos_pool`]) as that class (and into dev, when dev has none), so
+    /// that off-topic text is recognised as out of scope.
+    pub oos_pool: bool,
 }
 
 /// The intent classifier.
@@ -130,6 +135,7 @@ impl Default for TrainOptions {
             drop_intents: Vec::new(),
             decoder: Decoder::Learned,
             finetune: None,
+            oos_pool: true,
         }
     }
 }
@@ -198,12 +204,34 @@ pub fn train(
             "batch size and epochs must be positive".into(),
         ));
     }
-    let train = &select(train, options);
+    let mut train = select(train, options);
     if train.is_empty() {
         return Err(Error::Config(
             "no training records left after sampling".into(),
         ));
     }
+    let is_oos = |r: &Record| r.intent.as_deref() == Some(options.oos_label.as_str());
+    let mut dev_owned;
+    let mut dev = dev;
+    if options.oos_pool && train.iter().any(|r| r.intent.is_some()) && !train.iter().any(is_oos) {
+        let in_scope = train.iter().filter(|r| r.intent.is_some()).count();
+        let dev_in_scope = dev.iter().filter(|r| r.intent.is_some()).count();
+        // Dev gets pool texts only beside in-scope ones (an empty dev is cut from train).
+        let dev_size = if dev.iter().any(is_oos) || dev_in_scope == 0 {
+            0
+        } else {
+            dev_in_scope.max(50)
+        };
+        let (pool_train, pool_dev) =
+            oos_pool::sample(&options.oos_label, in_scope, dev_size, options.seed);
+        train.extend(pool_train);
+        if !pool_dev.is_empty() {
+            dev_owned = dev.to_vec();
+            dev_owned.extend(pool_dev);
+            dev = &dev_owned;
+        }
+    }
+    let train = &train;
     let device = Device::Cpu;
     let encoder = Encoder::load(&options.encoder_dir, &device)?;
     if options.max_length < encoder.special_len() + 2

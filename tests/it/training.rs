@@ -288,3 +288,44 @@ fn lora_finetuning_writes_a_package_that_loads() {
     );
     assert!(err.to_string().contains("adapters.safetensors"), "{err}");
 }
+
+/// A shop's own few intents get out-of-scope detection from the built-in pool; without the
+/// pool, off-topic text lands in one of the shop's intents.
+#[test]
+fn shop_intents_get_out_of_scope_from_the_pool() {
+    let train_set = tolka::data::read(data_dir().join("shop-fewshot/train.jsonl")).unwrap();
+    let options = TrainOptions {
+        encoder_dir: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("models/base/all-MiniLM-L6-v2"),
+        ..TrainOptions::default()
+    };
+    let pooled = tempfile::tempdir().unwrap();
+    train(&train_set, &[], &options, pooled.path(), &mut |_| {}).unwrap();
+    let bare = tempfile::tempdir().unwrap();
+    let no_pool = TrainOptions {
+        oos_pool: false,
+        ..options
+    };
+    train(&train_set, &[], &no_pool, bare.path(), &mut |_| {}).unwrap();
+
+    let pooled = Analyzer::from_dir(pooled.path()).unwrap();
+    let bare = Analyzer::from_dir(bare.path()).unwrap();
+    let label = |a: &Analyzer, text: &str| a.analyze(text).unwrap().intent.unwrap();
+    let weather = label(&pooled, "what is the weather like");
+    assert!(weather.out_of_scope, "{weather:?}");
+    assert_eq!(
+        label(&pooled, "can I hire a bike for saturday?").label,
+        "rent_bike"
+    );
+    assert!(!label(&bare, "what is the weather like").out_of_scope);
+    assert!(
+        !bare
+            .manifest()
+            .intent
+            .as_ref()
+            .unwrap()
+            .labels
+            .contains(&"oos".to_owned()),
+        "without the pool there is no out-of-scope class"
+    );
+}

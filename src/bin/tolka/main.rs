@@ -217,6 +217,10 @@ struct TrainArgs {
     /// first, then a seeded sample of the others (the heads are fitted on all of them)
     #[arg(long)]
     finetune_max_records: Option<usize>,
+    /// Do not mix the built-in out-of-scope pool into data that has intents but no `oos`
+    /// examples (the model then has no out-of-scope class)
+    #[arg(long)]
+    no_oos_pool: bool,
 }
 
 #[derive(Args)]
@@ -500,6 +504,7 @@ fn train(args: TrainArgs) -> Result<()> {
             "argmax" => tolka::entity::Decoder::Argmax,
             other => anyhow::bail!("unknown decoder `{other}` (learned, constrained, argmax)"),
         },
+        oos_pool: !args.no_oos_pool,
         finetune: match args.finetune.as_str() {
             "none" => None,
             "lora" => Some(tolka::train::FinetuneOptions {
