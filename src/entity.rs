@@ -266,6 +266,8 @@ pub(crate) fn decode(
     spans
         .into_iter()
         .map(|(k, start, end, sum, n)| (k, trim_punctuation(text, start, end), sum, n))
+        // A span without a letter or digit ("#", "-") names nothing.
+        .filter(|(_, (start, end), ..)| text[*start..*end].chars().any(char::is_alphanumeric))
         .map(|(k, (start, end), sum, n)| Entity {
             label: labels[k].clone(),
             text: text[start..end].to_owned(),
@@ -646,5 +648,24 @@ mod tests {
         assert_eq!(chars, e.text);
         assert_eq!((e.start, e.end), (9, 19));
         assert!((e.confidence - 0.8).abs() < 1e-5);
+    }
+
+    #[test]
+    fn a_span_of_punctuation_alone_is_no_entity() {
+        let text = "charged twice for order # A-10293";
+        let (o, b) = ([0f32, -9.0, -9.0], [-9.0, 0f32, -9.0]);
+        let word = |start, end, log_probs| Word {
+            start,
+            end,
+            log_probs,
+        };
+        let words = [
+            word(0, 7, &o[..]),
+            word(24, 25, &b[..]),
+            word(26, 33, &b[..]),
+        ];
+        let entities = decode(text, &words, &["order_id".into()], Decoding::Argmax);
+        let texts: Vec<&str> = entities.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(texts, ["A-10293"]);
     }
 }
