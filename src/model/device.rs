@@ -60,7 +60,7 @@ pub enum Precision {
     /// The encoder's dense layers (≈ 95 % of the work) in int8: weights quantised per output
     /// channel at load, activations per token at run time, `i32` accumulation on AVX-512
     /// VNNI; attention, GELU and LayerNorm stay in f32. On a CPU without AVX-512 VNNI, and
-    /// on accelerators, the encoder runs in f32 ([`Analyzer::precision`] says which ran).
+    /// on accelerators, the encoder runs in f32 ([`Analyzer::precision`](crate::Analyzer::precision) says which ran).
     Int8,
 }
 
