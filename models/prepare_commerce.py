@@ -120,7 +120,7 @@ def main():
     ap.add_argument("--langs", default="en")
     ap.add_argument("--goemotions", type=int, default=None)
     args = ap.parse_args()
-    langs = args.langs.split(",")
+    langs = [l for l in args.langs.split(",") if l]
     args.out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(13)
     for split, per_intent, per_banking in (("train", 25, 40), ("dev", 5, 10)):
@@ -130,7 +130,10 @@ def main():
         go = read(args.shared / "goemotions" / f"{split}.jsonl")
         rows += goemotions(go, args.goemotions if split == "train" else None, rng)
         for lang in langs:
-            rows += read(ROOT / "data" / "commerce" / f"{split}-{lang}.jsonl")
+            path = ROOT / "data" / "commerce" / f"{split}-{lang}.jsonl"
+            if not path.exists():
+                sys.exit(f"{path} is missing")
+            rows += read(path)
         rng.shuffle(rows)
         with open(args.out / f"{split}.jsonl", "w", encoding="utf-8") as f:
             for r in rows:
