@@ -16,7 +16,7 @@ dialogue intents, and `oos` (definitions and borderline rules: data/README.md). 
   learn the mask token. `--goemotions N` keeps a seeded N of train (all of dev).
 
 Usage: prepare_commerce.py SHARED_DATA_DIR OUT_DIR [--langs en|en,sv] [--goemotions N]
-Writes OUT_DIR/{train,dev}.jsonl.
+Writes OUT_DIR/{train,dev}.jsonl and OUT_DIR/eval/clinc150-dev.jsonl (CLINC150 dev on the taxonomy).
 """
 import argparse
 import json
@@ -142,6 +142,12 @@ def main():
             for r in rows:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
         print(f"{split}: {len(rows)} records", file=sys.stderr)
+    # Evaluation: all of CLINC150's dev split on the taxonomy (every unrelated utterance as oos).
+    (args.out / "eval").mkdir(exist_ok=True)
+    rows = clinc(read(args.shared / "clinc150-oos" / "dev.jsonl"), 10**6, rng)
+    with open(args.out / "eval" / "clinc150-dev.jsonl", "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

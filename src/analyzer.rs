@@ -430,9 +430,7 @@ impl Analyzer {
     }
 
     fn run(&self, texts: &[&str], context: &Context) -> Result<Vec<Analysis>> {
-        let live: Vec<usize> = (0..texts.len())
-            .filter(|&i| !texts[i].trim().is_empty())
-            .collect();
+        let live: Vec<usize> = (0..texts.len()).filter(|&i| !is_blank(texts[i])).collect();
         let live_texts: Vec<&str> = live.iter().map(|&i| texts[i]).collect();
         let tokens = self.encoder.tokenize(&live_texts)?;
         let windows = self.windows(&tokens);
@@ -690,6 +688,23 @@ impl Analyzer {
             lang,
         }
     }
+}
+
+/// True for a text with nothing to read: whitespace, control and format characters
+/// (zero-width space and joiners, BOM, soft hyphen, bidi marks) and combining marks that
+/// combine with nothing. Such a text gets the empty analysis (out of scope, neutral).
+fn is_blank(text: &str) -> bool {
+    text.chars().all(|c| {
+        c.is_whitespace()
+            || c.is_control()
+            || matches!(c,
+                '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}'
+                | '\u{FEFF}' | '\u{FE00}'..='\u{FE0F}'
+                // Combining diacritical marks (the blocks of U+0300, U+1AB0, U+1DC0, U+20D0, U+FE20).
+                | '\u{0300}'..='\u{036F}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}'
+                | '\u{20D0}'..='\u{20FF}' | '\u{FE20}'..='\u{FE2F}')
+    })
 }
 
 /// Groups tokens into pre-tokenizer words: byte range and the first token's tag scores.

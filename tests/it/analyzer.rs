@@ -139,7 +139,15 @@ fn entity_offsets_are_character_offsets() {
 
 #[test]
 fn empty_and_whitespace_texts_are_out_of_scope_and_neutral() {
-    for text in ["", "   ", "\n\t "] {
+    // Invisible text too: zero-width space and joiner, BOM, soft hyphen, a lone combining
+    // mark, a control character, bidi marks.
+    let invisible = [
+        "\u{200B}\u{200D}",
+        "\u{FEFF}",
+        "\u{00AD}\u{0301}",
+        "\u{0007}\u{200E}\u{2066}",
+    ];
+    for text in ["", "   ", "\n\t "].into_iter().chain(invisible) {
         let a = analyzer().analyze(text).unwrap();
         let intent = a.intent.unwrap();
         assert!(intent.out_of_scope, "{text:?}");
