@@ -1,7 +1,8 @@
 //! Entities: what the customer is talking about, as typed character spans.
 
-pub use crate::model::manifest::Decoder;
 use serde::{Deserialize, Serialize};
+
+pub use crate::model::manifest::Decoder;
 
 /// Where an entity came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,14 +38,20 @@ pub struct Entity {
 
 /// Merges rule matches (byte offsets into `text`) into the model's entities.
 ///
-/// Overlap policy: a model entity keeps its label and span; the rule or catalog match that
-/// overlaps it most gives it its normalised value (so `refund_amount` "160" in "160 dollars"
-/// gains `{"kind": "money", "amount": "160.00", "currency": "USD"}`), and matches that
-/// overlap a model entity are not emitted on their own. Matches that overlap no model entity
-/// are added. One exception: an e-mail address, phone number, URL, card, IBAN or personal
-/// identity number is one unit to the customer, so a model entity strictly inside such a
-/// match is a fragment of it ("anna" of "anna@example.se" as a `person_name`) and gives way
-/// to the match. The result is sorted by start.
+/// Overlap policy:
+/// - the shop's catalog wins: a model entity that overlaps a catalog match gives way to it
+///   (the model's `product` "Air Max" and `brand` "Nike" in "Nike Air Max 90" become the one
+///   catalog entry with its id);
+/// - otherwise a model entity keeps its label and span, and the rule match that overlaps it
+///   most gives it its normalised value (so `refund_amount` "160" in "160 dollars" gains
+///   `{"kind": "money", "amount": "160.00", "currency": "USD"}`); matches that overlap a model
+///   entity are not emitted on their own;
+/// - an e-mail address, phone number, URL, card, IBAN or personal identity number is one unit
+///   to the customer, so a model entity strictly inside such a match is a fragment of it
+///   ("anna" of "anna@example.se" as a `person_name`) and gives way to the match;
+/// - matches that overlap no model entity are added.
+///
+/// The result is sorted by start.
 pub(crate) fn merge(
     text: &str,
     model: Vec<Entity>,
@@ -79,14 +86,17 @@ pub(crate) fn merge(
                 && entity.end <= r.end
                 && r.end - r.start > entity.end - entity.start
         });
-        if fragment {
-            continue;
-        }
         let overlap = |r: &Entity| {
             r.end
                 .min(entity.end)
                 .saturating_sub(r.start.max(entity.start))
         };
+        let catalog = ruled
+            .iter()
+            .any(|r| r.source == EntitySource::Gazetteer && overlap(r) > 0);
+        if fragment || catalog {
+            continue;
+        }
         let best = (0..ruled.len())
             .filter(|&r| overlap(&ruled[r]) > 0)
             .max_by_key(|&r| overlap(&ruled[r]));
@@ -453,6 +463,46 @@ mod tests {
             (merged[0].label.as_str(), merged[0].value.as_ref()),
             ("person_name", Some(&email))
         );
+    }
+
+    #[test]
+    fn the_catalog_wins_over_model_entities() {
+        use crate::rules::{Match, MatchSource, Value};
+        let text = "is the Nike Air Max 90 in stock?";
+        let model = |label: &str, start: usize, end: usize| Entity {
+            label: label.into(),
+            text: text[start..end].into(),
+            start,
+            end,
+            confidence: 0.8,
+            source: EntitySource::Model,
+            value: None,
+        };
+        let entry = Value::Catalog {
+            id: "SKU-90".into(),
+            entry_type: "product".into(),
+            name: "Nike Air Max 90".into(),
+        };
+        let catalog = Match {
+            start: 7,
+            end: 22,
+            label: "product".into(),
+            value: entry.clone(),
+            source: MatchSource::Gazetteer,
+            confidence: 1.0,
+        };
+        let merged = merge(
+            text,
+            vec![model("brand", 7, 11), model("product", 12, 19)],
+            vec![catalog],
+        );
+        assert_eq!(merged.len(), 1, "{merged:?}");
+        let e = &merged[0];
+        assert_eq!(
+            (e.text.as_str(), e.source),
+            ("Nike Air Max 90", EntitySource::Gazetteer)
+        );
+        assert_eq!(e.value.as_ref(), Some(&entry));
     }
 
     #[test]

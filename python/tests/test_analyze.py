@@ -55,7 +55,7 @@ def test_to_dict_is_json_serialisable_and_matches_attributes(analyzer):
     d = a.to_dict()
     assert json.loads(json.dumps(d)) == d
     assert json.loads(a.to_json()) == d
-    assert list(d) == ["intent", "entities", "sentiment", "lang"]
+    assert list(d) == ["intent", "entities", "sentiment", "emotions", "lang"]
     assert d["lang"] == a.lang and a.lang["code"] == "en"
     assert d["intent"]["label"] == a.intent.label == "track_order"
     assert d["intent"]["confidence"] == a.intent.confidence

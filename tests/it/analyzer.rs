@@ -111,6 +111,54 @@ fn recognises_commerce_requests() {
     assert_eq!(angry.sentiment.unwrap().label, SentimentLabel::Negative);
 }
 
+/// Messages written the way shoppers write, none of them in the training data: the intents
+/// of the 44-intent taxonomy, neutral requests, and the emotions of an angry one.
+#[test]
+fn understands_natural_shopper_messages() {
+    let cases = [
+        ("hey where is my parcel??", "track_order"),
+        ("do you take klarna", "check_payment_methods"),
+        ("I was charged two times for my order", "payment_issue"),
+        ("want to send back the shoes, too small", "return_item"),
+        (
+            "any gift ideas for my dad under $50?",
+            "product_recommendation",
+        ),
+        ("thank you so much, that helped", "thanks"),
+        (
+            "is the green hoodie available in XL?",
+            "product_availability",
+        ),
+        (
+            "the package says delivered but there is nothing at my door",
+            "missing_delivery",
+        ),
+        ("hello there", "greeting"),
+        ("are you a robot or a person?", "bot_challenge"),
+    ];
+    let texts: Vec<&str> = cases.iter().map(|(t, _)| *t).collect();
+    let analyses = analyzer().analyze_batch(&texts).unwrap();
+    for ((text, intent), a) in cases.iter().zip(&analyses) {
+        let i = a.intent.as_ref().unwrap();
+        assert_eq!(&i.label, intent, "{text}: {i:?}");
+    }
+    let plain = analyzer()
+        .analyze("can I change my delivery address?")
+        .unwrap();
+    assert_eq!(plain.sentiment.unwrap().label, SentimentLabel::Neutral);
+    let furious = analyzer()
+        .analyze("third time I write and nobody answers, I'm so angry")
+        .unwrap();
+    assert_eq!(furious.sentiment.unwrap().label, SentimentLabel::Negative);
+    let emotions = furious.emotions.expect("commerce-en has an emotion head");
+    assert!(
+        emotions
+            .iter()
+            .any(|e| ["anger", "annoyance", "disappointment"].contains(&e.label.as_str())),
+        "{emotions:?}"
+    );
+}
+
 #[test]
 fn entity_offsets_are_character_offsets() {
     let texts = [

@@ -147,3 +147,39 @@ fn pruned_vocabulary_gives_the_same_analyses_on_its_corpus() {
         .is_err()
     );
 }
+
+/// The Swedish side of the shipped multilingual model: natural messages (none of them in the
+/// training data) get the intents of the shared taxonomy.
+#[test]
+fn commerce_multi_understands_swedish_shoppers() {
+    let analyzer = Analyzer::from_dir(commerce_multi()).unwrap();
+    let cases = [
+        ("hallå var e mitt paket nånstans", "track_order"),
+        (
+            "går det att betala med klarna hos er?",
+            "check_payment_methods",
+        ),
+        ("vill skicka tillbaka skorna, de var för små", "return_item"),
+        ("tack så hemskt mycket för hjälpen!", "thanks"),
+        ("har ni den gröna hoodien i XL?", "product_availability"),
+        ("pratar jag med en robot nu?", "bot_challenge"),
+        ("vad blir det för väder i helgen", "oos"),
+    ];
+    let texts: Vec<&str> = cases.iter().map(|(t, _)| *t).collect();
+    let analyses = analyzer.analyze_batch(&texts).unwrap();
+    for ((text, intent), a) in cases.iter().zip(&analyses) {
+        let i = a.intent.as_ref().unwrap();
+        assert_eq!(&i.label, intent, "{text}: {i:?}");
+    }
+    assert_eq!(
+        analyzer.manifest().intent.as_ref().unwrap().labels,
+        Analyzer::from_dir(crate::model_dir())
+            .unwrap()
+            .manifest()
+            .intent
+            .as_ref()
+            .unwrap()
+            .labels,
+        "both default models share the taxonomy"
+    );
+}
