@@ -214,7 +214,11 @@ pub fn train(
     let mut dev_owned;
     let mut dev = dev;
     if options.oos_pool && train.iter().any(|r| r.intent.is_some()) && !train.iter().any(is_oos) {
-        let in_scope = train.iter().filter(|r| r.intent.is_some()).count();
+        let mut per_intent = std::collections::HashMap::new();
+        for intent in train.iter().filter_map(|r| r.intent.as_deref()) {
+            *per_intent.entry(intent).or_insert(0usize) += 1;
+        }
+        let largest = per_intent.values().copied().max().unwrap_or(0);
         let dev_in_scope = dev.iter().filter(|r| r.intent.is_some()).count();
         // Dev gets pool texts only beside in-scope ones (an empty dev is cut from train).
         let dev_size = if dev.iter().any(is_oos) || dev_in_scope == 0 {
@@ -223,7 +227,7 @@ pub fn train(
             dev_in_scope.max(50)
         };
         let (pool_train, pool_dev) =
-            oos_pool::sample(&options.oos_label, in_scope, dev_size, options.seed);
+            oos_pool::sample(&options.oos_label, largest, dev_size, options.seed);
         train.extend(pool_train);
         if !pool_dev.is_empty() {
             dev_owned = dev.to_vec();

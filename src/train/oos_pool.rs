@@ -25,11 +25,12 @@ pub fn texts() -> Vec<String> {
 }
 
 /// Seeded train and dev samples of the pool, labelled `oos_label`: a fifth of the pool is
-/// kept for dev (`dev_size` texts of it), training gets as many as there are in-scope
-/// training records, and at least [`MIN_TRAIN`].
+/// kept for dev (`dev_size` texts of it); training gets twice as many texts as the largest
+/// intent has records, and at least [`MIN_TRAIN`] (a class far larger than the others would
+/// pull in-scope messages into it).
 pub(crate) fn sample(
     oos_label: &str,
-    in_scope: usize,
+    largest_intent: usize,
     dev_size: usize,
     seed: u64,
 ) -> (Vec<Record>, Vec<Record>) {
@@ -47,7 +48,7 @@ pub(crate) fn sample(
     let dev = texts[..held].iter().take(dev_size).map(record).collect();
     let train = texts[held..]
         .iter()
-        .take(in_scope.max(MIN_TRAIN))
+        .take((2 * largest_intent).max(MIN_TRAIN))
         .map(record)
         .collect();
     (train, dev)
@@ -61,11 +62,11 @@ mod tests {
     fn samples_are_disjoint_seeded_and_sized() {
         let all = texts();
         assert!(all.len() > 1000, "{} pool texts", all.len());
-        let (train, dev) = sample("oos", 36, 50, 13);
+        let (train, dev) = sample("oos", 9, 50, 13);
         assert_eq!((train.len(), dev.len()), (MIN_TRAIN, 50));
         assert!(train.iter().all(|r| r.intent.as_deref() == Some("oos")));
         assert!(dev.iter().all(|d| train.iter().all(|t| t.text != d.text)));
-        assert_eq!(sample("oos", 36, 50, 13).0, train);
-        assert_eq!(sample("oos", 1000, 0, 13).0.len(), 1000);
+        assert_eq!(sample("oos", 9, 50, 13).0, train);
+        assert_eq!(sample("oos", 500, 0, 13).0.len(), 1000);
     }
 }

@@ -90,6 +90,7 @@ fn out_of_scope_without_oos_training_data() {
         max_epochs: 30,
         learning_rate: 0.01,
         drop_intents: vec!["oos".into()],
+        oos_pool: false,
         ..TrainOptions::default()
     };
     let dir = tempfile::tempdir().unwrap();
