@@ -99,12 +99,14 @@ fn pruned_vocabulary_gives_the_same_analyses_on_its_corpus() {
     );
 
     // Outside the corpus the pruned tokenizer segments into smaller known pieces: the
-    // analysis still works, and the embedding stays close to the full one.
+    // analysis still works, on other pieces. (With commerce-multi's LoRA adapters the
+    // embedding moves far, cosine 0.18 here: prune with the deployment's own messages; see
+    // docs/accuracy.md.)
     let unseen = ["Fakturan för min prenumeration har fortfarande inte kommit fram"];
     let a = full.embed(&unseen).unwrap();
     let b = pruned.embed(&unseen).unwrap();
     let cosine = a.row(0).dot(&b.row(0));
-    assert!(cosine > 0.8 && cosine < 1.0 - 1e-6, "cosine {cosine}");
+    assert!(cosine < 1.0 - 1e-6, "cosine {cosine}");
     assert!(pruned.analyze(unseen[0]).unwrap().intent.is_some());
 
     // A vocabulary built for another tokenizer is a typed error naming the tokenizer.
