@@ -36,6 +36,7 @@ mod contact;
 mod datetime;
 mod numbers;
 mod pii;
+mod shopping;
 mod text;
 mod value;
 
@@ -85,11 +86,14 @@ pub enum Extractor {
     PersonalNumber,
     Iban,
     Catalog,
+    PriceRange,
+    Size,
+    Color,
 }
 
 impl Extractor {
     /// Every extractor.
-    pub const ALL: [Extractor; 16] = [
+    pub const ALL: [Extractor; 19] = [
         Extractor::Money,
         Extractor::Number,
         Extractor::Ordinal,
@@ -106,6 +110,9 @@ impl Extractor {
         Extractor::PersonalNumber,
         Extractor::Iban,
         Extractor::Catalog,
+        Extractor::PriceRange,
+        Extractor::Size,
+        Extractor::Color,
     ];
 
     /// The match label (catalog matches use the entry's type instead).
@@ -127,6 +134,9 @@ impl Extractor {
             Extractor::PersonalNumber => "personal_number",
             Extractor::Iban => "iban",
             Extractor::Catalog => "catalog",
+            Extractor::PriceRange => "price_range",
+            Extractor::Size => "size",
+            Extractor::Color => "color",
         }
     }
 
@@ -140,7 +150,10 @@ impl Extractor {
             Extractor::Url => 11,
             Extractor::Phone => 10,
             Extractor::OrderId => 16,
+            Extractor::PriceRange => 9,
             Extractor::Money => 8,
+            Extractor::Size => 7,
+            Extractor::Color => 7,
             Extractor::Time => 7,
             Extractor::Date => 6,
             Extractor::Duration => 5,
@@ -330,9 +343,10 @@ impl std::fmt::Debug for Rules {
     }
 }
 
-const NUMERIC: [Extractor; 6] = [
+const NUMERIC: [Extractor; 7] = [
     Extractor::Number,
     Extractor::Money,
+    Extractor::PriceRange,
     Extractor::Quantity,
     Extractor::Duration,
     Extractor::Date,
@@ -416,7 +430,7 @@ impl Rules {
                 c.rank = rank as u8;
             }
         }
-        self.common_candidates(text, &locales, &mut cands);
+        self.common_candidates(text, &tokens, &locales, &mut cands);
         if self.on(Extractor::Catalog)
             && let Some(catalog) = &self.catalog
         {
@@ -468,8 +482,11 @@ impl Rules {
                     ));
                 }
             }
-            if self.on(Extractor::Money) {
+            if self.on(Extractor::Money) || self.on(Extractor::PriceRange) {
+                let before = out.len();
                 amounts::money(text, &nums, out);
+                amounts::glued_codes(text, out);
+                amounts::price_ranges(text, &nums, locale, before, out);
             }
             if self.on(Extractor::Quantity) {
                 amounts::quantities(text, tokens, &nums, locale, out);
@@ -495,7 +512,13 @@ impl Rules {
         }
     }
 
-    fn common_candidates(&self, text: &str, locales: &[Locale], out: &mut Vec<Cand>) {
+    fn common_candidates(
+        &self,
+        text: &str,
+        tokens: &[Token],
+        locales: &[Locale],
+        out: &mut Vec<Cand>,
+    ) {
         self.pii_candidates(text, locales, out);
         if self.on(Extractor::Url) {
             self.contact.urls(text, out);
@@ -505,6 +528,12 @@ impl Rules {
         }
         if self.on(Extractor::PostalCode) {
             self.contact.postal_codes(text, locales, out);
+        }
+        if self.on(Extractor::Size) {
+            shopping::sizes(text, out);
+        }
+        if self.on(Extractor::Color) {
+            shopping::colors(text, tokens, out);
         }
     }
 
