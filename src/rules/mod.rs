@@ -6,7 +6,10 @@
 //!
 //! | label | examples | value |
 //! | --- | --- | --- |
-//! | `money` | `499 kr`, `$1,299.99`, `1 299,50 kr`, `20 bucks`, `femtio kronor`, `99:-` | [`Value::Money`] |
+//! | `money` | `499 kr`, `$1,299.99`, `1 299,50 kr`, `20 bucks`, `femtio kronor`, `99:-`, `CAD 3.03`, `USD3.14`, `Rs 20`, `$10K`, `10k kr`, `20 dollars 43 cents`, `två kronor och 23 öre`, `50 öre` | [`Value::Money`] |
+//! | `price_range` | `under $50`, `at least 100 dollars`, `between 20 and 30 euros`, `$20-$30`, `max 500 kr`, `upp till 300 kr`, `från 200 kr`, `mellan 100 och 200 kr` | [`Value::PriceRange`] |
+//! | `size` | `size 42`, `EU 42`, `US 8.5`, `XL`, `3XL`, `medium`, `W32 L34`, `one size`, `storlek 38`, `storlek M`, `140 cl` | [`Value::Size`] |
+//! | `color` | `black`, `light blue`, `navy`, `svart`, `svarta`, `grått`, `ljusblå`, `mörkgröna` | [`Value::Color`] (canonical English name) |
 //! | `number` | `250`, `two hundred and fifty`, `tvåhundrafemtio`, `a couple`, `ett par` | [`Value::Number`] |
 //! | `quantity` | `two pairs`, `3 st`, `två par` | [`Value::Quantity`] |
 //! | `ordinal` | `3rd`, `third`, `tredje`, `3:e` | [`Value::Ordinal`] |
@@ -23,8 +26,11 @@
 //! [`Context`], from every configured locale) are resolved greedily: the longest span wins;
 //! between equally long spans the higher-priority extractor wins (order id, which needs an
 //! explicit cue such as "order" or "#", > card > personal number >
-//! IBAN > e-mail > URL > phone > money > time > date > duration > quantity >
-//! ordinal > postal code > catalog > number), then the locale that the text looks most like.
+//! IBAN > e-mail > URL > phone > price range > money > size = colour = time > date >
+//! duration > quantity > ordinal > postal code > catalog > number), then the locale that the
+//! text looks most like. So "under $50" is one `price_range`, "20 dollars 43 cents" one
+//! `money`, "storlek 38" one `size` and not a `number`. Sizes and colours are locale-free
+//! (English and Swedish forms always count).
 //! A date directly followed or preceded by a time ("tomorrow at 3pm", "i morgon kl 15") is
 //! merged into one `time`. The result is non-overlapping and sorted by start.
 //!
