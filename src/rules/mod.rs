@@ -6,7 +6,10 @@
 //!
 //! | label | examples | value |
 //! | --- | --- | --- |
-//! | `money` | `499 kr`, `$1,299.99`, `1 299,50 kr`, `20 bucks`, `femtio kronor`, `99:-` | [`Value::Money`] |
+//! | `money` | `499 kr`, `$1,299.99`, `1 299,50 kr`, `20 bucks`, `femtio kronor`, `99:-`, `CAD 3.03`, `USD3.14`, `Rs 20`, `$10K`, `10k kr`, `20 dollars 43 cents`, `två kronor och 23 öre`, `50 öre` | [`Value::Money`] |
+//! | `price_range` | `under $50`, `at least 100 dollars`, `between 20 and 30 euros`, `$20-$30`, `max 500 kr`, `upp till 300 kr`, `från 200 kr`, `mellan 100 och 200 kr` | [`Value::PriceRange`] |
+//! | `size` | `size 42`, `EU 42`, `US 8.5`, `XL`, `3XL`, `medium`, `W32 L34`, `one size`, `storlek 38`, `storlek M`, `140 cl` | [`Value::Size`] |
+//! | `color` | `black`, `light blue`, `navy`, `svart`, `svarta`, `grått`, `ljusblå`, `mörkgröna` | [`Value::Color`] (canonical English name) |
 //! | `number` | `250`, `two hundred and fifty`, `tvåhundrafemtio`, `a couple`, `ett par` | [`Value::Number`] |
 //! | `quantity` | `two pairs`, `3 st`, `två par` | [`Value::Quantity`] |
 //! | `ordinal` | `3rd`, `third`, `tredje`, `3:e` | [`Value::Ordinal`] |
@@ -23,8 +26,11 @@
 //! [`Context`], from every configured locale) are resolved greedily: the longest span wins;
 //! between equally long spans the higher-priority extractor wins (order id, which needs an
 //! explicit cue such as "order" or "#", > card > personal number >
-//! IBAN > e-mail > URL > phone > money > time > date > duration > quantity >
-//! ordinal > postal code > catalog > number), then the locale that the text looks most like.
+//! IBAN > e-mail > URL > phone > price range > money > size = colour = time > date >
+//! duration > quantity > ordinal > postal code > catalog > number), then the locale that the
+//! text looks most like. So "under $50" is one `price_range`, "20 dollars 43 cents" one
+//! `money`, "storlek 38" one `size` and not a `number`. Sizes and colours are locale-free
+//! (English and Swedish forms always count).
 //! A date directly followed or preceded by a time ("tomorrow at 3pm", "i morgon kl 15") is
 //! merged into one `time`. The result is non-overlapping and sorted by start.
 //!
@@ -36,6 +42,7 @@ mod contact;
 mod datetime;
 mod numbers;
 mod pii;
+mod shopping;
 mod text;
 mod value;
 
@@ -85,11 +92,14 @@ pub enum Extractor {
     PersonalNumber,
     Iban,
     Catalog,
+    PriceRange,
+    Size,
+    Color,
 }
 
 impl Extractor {
     /// Every extractor.
-    pub const ALL: [Extractor; 16] = [
+    pub const ALL: [Extractor; 19] = [
         Extractor::Money,
         Extractor::Number,
         Extractor::Ordinal,
@@ -106,6 +116,9 @@ impl Extractor {
         Extractor::PersonalNumber,
         Extractor::Iban,
         Extractor::Catalog,
+        Extractor::PriceRange,
+        Extractor::Size,
+        Extractor::Color,
     ];
 
     /// The match label (catalog matches use the entry's type instead).
@@ -127,6 +140,9 @@ impl Extractor {
             Extractor::PersonalNumber => "personal_number",
             Extractor::Iban => "iban",
             Extractor::Catalog => "catalog",
+            Extractor::PriceRange => "price_range",
+            Extractor::Size => "size",
+            Extractor::Color => "color",
         }
     }
 
@@ -140,7 +156,10 @@ impl Extractor {
             Extractor::Url => 11,
             Extractor::Phone => 10,
             Extractor::OrderId => 16,
+            Extractor::PriceRange => 9,
             Extractor::Money => 8,
+            Extractor::Size => 7,
+            Extractor::Color => 7,
             Extractor::Time => 7,
             Extractor::Date => 6,
             Extractor::Duration => 5,
@@ -330,9 +349,10 @@ impl std::fmt::Debug for Rules {
     }
 }
 
-const NUMERIC: [Extractor; 6] = [
+const NUMERIC: [Extractor; 7] = [
     Extractor::Number,
     Extractor::Money,
+    Extractor::PriceRange,
     Extractor::Quantity,
     Extractor::Duration,
     Extractor::Date,
@@ -416,7 +436,7 @@ impl Rules {
                 c.rank = rank as u8;
             }
         }
-        self.common_candidates(text, &locales, &mut cands);
+        self.common_candidates(text, &tokens, &locales, &mut cands);
         if self.on(Extractor::Catalog)
             && let Some(catalog) = &self.catalog
         {
@@ -468,8 +488,11 @@ impl Rules {
                     ));
                 }
             }
-            if self.on(Extractor::Money) {
+            if self.on(Extractor::Money) || self.on(Extractor::PriceRange) {
+                let before = out.len();
                 amounts::money(text, &nums, out);
+                amounts::glued_codes(text, out);
+                amounts::price_ranges(text, &nums, locale, before, out);
             }
             if self.on(Extractor::Quantity) {
                 amounts::quantities(text, tokens, &nums, locale, out);
@@ -495,7 +518,13 @@ impl Rules {
         }
     }
 
-    fn common_candidates(&self, text: &str, locales: &[Locale], out: &mut Vec<Cand>) {
+    fn common_candidates(
+        &self,
+        text: &str,
+        tokens: &[Token],
+        locales: &[Locale],
+        out: &mut Vec<Cand>,
+    ) {
         self.pii_candidates(text, locales, out);
         if self.on(Extractor::Url) {
             self.contact.urls(text, out);
@@ -505,6 +534,12 @@ impl Rules {
         }
         if self.on(Extractor::PostalCode) {
             self.contact.postal_codes(text, locales, out);
+        }
+        if self.on(Extractor::Size) {
+            shopping::sizes(text, out);
+        }
+        if self.on(Extractor::Color) {
+            shopping::colors(text, tokens, out);
         }
     }
 

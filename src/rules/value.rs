@@ -13,6 +13,23 @@ use serde::{Deserialize, Serialize, Serializer};
 pub enum Value {
     /// An amount of money; `amount` is a decimal string with at least two decimals.
     Money { amount: String, currency: String },
+    /// A price limit or range ("under $50", "från 200 kr", "between 20 and 30 euros"):
+    /// decimal strings like [`Value::Money`]; an open end is left out.
+    PriceRange {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max: Option<String>,
+        currency: String,
+    },
+    /// A garment or shoe size: `value` as written in its system, upper-cased letters
+    /// (`XL`, `42`, `8.5`, `W32 L34`, `140`, `one size`); `system` is `EU`, `US`, `UK`
+    /// (shoe sizes with that cue), `number` (a number after "size" / "storlek"), `letter`
+    /// (XS–XXXL), `waist_length` (W/L jeans sizes), `children_cm` (children's sizes in cm) or
+    /// `one_size`.
+    Size { value: String, system: String },
+    /// A colour, by its canonical English name (`black`, `light blue`, `navy`).
+    Color { value: String },
     /// A cardinal number (integral values serialise as JSON integers).
     Number {
         #[serde(serialize_with = "number")]

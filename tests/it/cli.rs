@@ -262,3 +262,102 @@ fn prune_writes_a_package_that_tags_its_corpus_alike() {
     );
     assert!(!again.exists());
 }
+
+#[test]
+fn parse_runs_the_rules_with_per_record_context() {
+    let mut input = Vec::new();
+    input.extend_from_slice(
+        "{\"text\": \"åäö: 499 kr i morgon\", \"id\": 1, \"locale\": \"sv\"}\n".as_bytes(),
+    );
+    input.extend_from_slice(
+        b"{\"text\": \"tomorrow at 3pm\", \"reference_time\": \"2026-03-01T09:00:00-05:00\"}\n",
+    );
+    input.extend_from_slice(b"{\"text\": \"1,500\", \"locale\": \"en\"}\n");
+    input.extend_from_slice(b"{\"text\": \"1,500\", \"locale\": \"sv\"}\n");
+    input.extend_from_slice(b"{\"text\": \"x\", \"reference_time\": \"tomorrow\"}\n");
+    input.extend_from_slice(b"{\"text\": \"x\", \"locale\": \"fr\"}\n");
+    input.extend_from_slice(b"{\"id\": 7}\n");
+    input.extend_from_slice(b"{\"text\": \"nothing here\"}\n");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chat.jsonl");
+    std::fs::write(&path, &input).unwrap();
+    let p = path.to_str().unwrap();
+
+    let out = tolka(
+        &["parse", "--reference-time", "2026-11-24T10:00:00+01:00", p],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "malformed records: exit code 1");
+    let records = lines(&out);
+    assert_eq!(records.len(), 8, "one output line per input line");
+
+    // Character offsets, not bytes; the flag's reference time; the record's locale.
+    assert_eq!(records[0]["id"], 1);
+    let m = &records[0]["matches"];
+    assert_eq!(m[0]["label"], "money");
+    assert_eq!(m[0]["text"], "499 kr");
+    assert_eq!(
+        (m[0]["start"].as_u64(), m[0]["end"].as_u64()),
+        (Some(5), Some(11))
+    );
+    assert_eq!(m[0]["value"]["currency"], "SEK");
+    assert_eq!(m[1]["label"], "date");
+    assert_eq!(m[1]["value"]["value"], "2026-11-25");
+
+    // The record's reference time wins over the flag.
+    assert_eq!(
+        records[1]["matches"][0]["value"]["value"],
+        "2026-03-02T15:00:00-05:00"
+    );
+    assert_eq!(records[2]["matches"][0]["value"]["value"], 1500);
+    assert_eq!(records[3]["matches"][0]["value"]["value"], 1.5);
+
+    let errors: Vec<(u64, String)> = records
+        .iter()
+        .filter(|r| r.get("error").is_some())
+        .map(|r| {
+            assert_eq!(r["file"], p);
+            (
+                r["line"].as_u64().unwrap(),
+                r["error"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors.iter().map(|(l, _)| *l).collect::<Vec<_>>(),
+        vec![5, 6, 7]
+    );
+    assert!(errors[0].1.contains("reference_time"), "{}", errors[0].1);
+    assert!(errors[1].1.contains("locale"), "{}", errors[1].1);
+    assert_eq!(records[7]["matches"], serde_json::json!([]));
+
+    // --strict stops at the first malformed record.
+    let out = tolka(&["parse", "--strict", p], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(lines(&out).len(), 4);
+    assert!(String::from_utf8_lossy(&out.stderr).contains(":5:"));
+
+    // Plain text from stdin, flags for the context; a bad flag is an error.
+    let out = tolka(
+        &[
+            "parse",
+            "--locale",
+            "en",
+            "--reference-time",
+            "2026-11-24T10:00:00Z",
+            "--timezone",
+            "+01:00",
+        ],
+        Some(b"at 3pm\nno numbers\n"),
+    );
+    assert!(out.status.success());
+    let records = lines(&out);
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0]["line"], 1);
+    assert_eq!(
+        records[0]["matches"][0]["value"]["value"],
+        "2026-11-24T15:00:00+01:00"
+    );
+    let out = tolka(&["parse", "--timezone", "Mars/Olympus"], Some(b"hi\n"));
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -32,10 +32,11 @@ impl Format {
 
 /// One input record.
 pub enum Item {
-    /// A text to analyse, and the output object it belongs to.
+    /// A text to analyse, the output object it belongs to, and the line it starts on.
     Text {
         text: String,
         record: Map<String, Value>,
+        line: usize,
     },
     /// A malformed record: it becomes an error line in the output.
     Error { line: usize, message: String },
@@ -132,7 +133,7 @@ impl<'a> Reader<'a> {
                     let mut record = Map::new();
                     record.insert("line".into(), line.into());
                     record.insert("text".into(), text.clone().into());
-                    Item::Text { text, record }
+                    Item::Text { text, record, line }
                 } else {
                     json_item(&text, &self.fields.text_field, line)
                 }))
@@ -173,6 +174,7 @@ impl<'a> Reader<'a> {
                             Some(text) => Item::Text {
                                 text,
                                 record: object,
+                                line,
                             },
                             None => Item::Error {
                                 line,
@@ -194,6 +196,7 @@ fn json_item(line_text: &str, field: &str, line: usize) -> Item {
             Some(Value::String(text)) => Item::Text {
                 text: text.clone(),
                 record,
+                line,
             },
             Some(_) => error(format!("field `{field}` is not a string")),
             None => error(format!("missing field `{field}`")),

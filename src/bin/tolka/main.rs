@@ -1,6 +1,7 @@
 //! `tolka`: tag transcripts, train and evaluate models.
 
 mod input;
+mod parse;
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -38,6 +39,9 @@ enum Command {
     Eval(EvalArgs),
     /// Measure throughput, latency, peak memory and cold start on a JSONL or text file.
     Bench(BenchArgs),
+    /// Extract values (money, numbers, dates, times, sizes, colours, contacts, personal data)
+    /// with the rule layer alone, no model; JSONL out with a `matches` array per record.
+    Parse(ParseArgs),
     /// Replace cards, personal identity numbers, IBANs, e-mails and phones by placeholders.
     Redact(TagArgs),
     /// Copy a model package with its encoder's vocabulary pruned to the pieces a corpus
@@ -121,6 +125,42 @@ struct TagArgs {
     /// CSV column holding the text
     #[arg(long, default_value = "text")]
     column: String,
+    /// Write JSONL here instead of stdout
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Stop at the first malformed record
+    #[arg(long)]
+    strict: bool,
+}
+
+#[derive(Args)]
+struct ParseArgs {
+    /// Input files (stdin when none)
+    files: Vec<PathBuf>,
+    /// Input format (default: from the file extension; text for stdin)
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// JSONL field holding the text
+    #[arg(long, default_value = "text")]
+    text_field: String,
+    /// CSV column holding the text
+    #[arg(long, default_value = "text")]
+    column: String,
+    /// "Now" for relative dates and times, RFC 3339 (a record's `reference_time` field wins)
+    /// [default: the current time]
+    #[arg(long)]
+    reference_time: Option<String>,
+    /// UTC offset of the user (`+01:00`, `-0500`, `UTC`) for the current time, or to convert
+    /// `--reference-time` to [default: the system's]
+    #[arg(long)]
+    timezone: Option<String>,
+    /// Locale of the texts, `en` or `sv` (a record's `locale` field wins) [default: guessed
+    /// per text]
+    #[arg(long)]
+    locale: Option<String>,
+    /// Catalog file (JSONL or CSV) for product, brand and category names
+    #[arg(long)]
+    catalog: Option<PathBuf>,
     /// Write JSONL here instead of stdout
     #[arg(long, short)]
     output: Option<PathBuf>,
@@ -296,6 +336,7 @@ fn main() -> ExitCode {
         Command::Train(args) => train(args).map(|()| true),
         Command::Eval(args) => eval(args).map(|()| true),
         Command::Bench(args) => bench(args).map(|()| true),
+        Command::Parse(args) => parse_texts(args),
         Command::Redact(args) => tag(args, Mode::Redact),
         Command::Prune(args) => prune(args).map(|()| true),
     };
@@ -334,75 +375,147 @@ enum Mode {
 /// Tags (or redacts) every input; returns false when some record was malformed.
 fn tag(args: TagArgs, mode: Mode) -> Result<bool> {
     let analyzer = args.model.load()?;
-    let out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(
-            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-        ),
-        None => Box::new(std::io::stdout().lock()),
-    };
-    let mut out = BufWriter::new(out);
     let fields = Fields {
         text_field: args.text_field.clone(),
         column: args.column.clone(),
     };
     let chunk = (args.model.batch_size * 8).clamp(64, 4096);
-    let mut clean = true;
-    let sources: Vec<Option<&PathBuf>> = if args.files.is_empty() {
-        vec![None]
-    } else {
-        args.files.iter().map(Some).collect()
+    let sources = Sources {
+        files: &args.files,
+        format: args.format,
+        fields: fields.clone(),
+        output: args.output.as_deref(),
+        strict: args.strict,
+        chunk,
     };
-    for source in sources {
-        let (name, reader, format, size): (String, Box<dyn BufRead>, Format, Option<u64>) =
-            match source {
-                None => (
-                    "<stdin>".into(),
-                    Box::new(BufReader::new(std::io::stdin().lock())),
-                    args.format.unwrap_or(Format::Text),
-                    None,
-                ),
-                Some(path) => {
-                    let file = std::fs::File::open(path)
-                        .with_context(|| format!("opening {}", path.display()))?;
-                    let size = file.metadata().ok().map(|m| m.len());
-                    let display = path.display().to_string();
-                    let format = args.format.unwrap_or_else(|| Format::from_path(&display));
-                    (display, Box::new(BufReader::new(file)), format, size)
-                }
-            };
-        let progress = bar(size, &name);
-        let reader = progress.wrap_read(reader);
-        let mut items = Reader::new(Box::new(BufReader::new(reader)), format, fields.clone())
-            .with_context(|| name.clone())?;
-        let mut pending = Vec::with_capacity(chunk);
-        loop {
-            let item = items.next_item().with_context(|| name.clone())?;
-            let done = item.is_none();
-            if let Some(item) = item {
-                if let Item::Error { line, message } = &item {
-                    clean = false;
-                    if args.strict {
-                        flush(&analyzer, mode, &fields, &mut pending, &name, &mut out)?;
-                        out.flush()?;
-                        anyhow::bail!("{name}:{line}: {message}");
+    sources.run(|pending, name, out| flush(&analyzer, mode, &fields, pending, name, out))
+}
+
+/// Runs the rule layer on every input; returns false when some record was malformed.
+fn parse_texts(args: ParseArgs) -> Result<bool> {
+    let defaults = parse::Defaults::new(
+        args.reference_time.as_deref(),
+        args.timezone.as_deref(),
+        args.locale.as_deref(),
+    )?;
+    let config = tolka::rules::RuleConfig {
+        catalog: args.catalog.clone(),
+        ..Default::default()
+    };
+    let sources = Sources {
+        files: &args.files,
+        format: args.format,
+        fields: Fields {
+            text_field: args.text_field.clone(),
+            column: args.column.clone(),
+        },
+        output: args.output.as_deref(),
+        strict: args.strict,
+        chunk: 1024,
+    };
+    parse::run(&sources, &config, &defaults)
+}
+
+/// The inputs of a record-by-record verb (`tag`, `redact`, `parse`) and where its output
+/// goes.
+struct Sources<'a> {
+    /// Input files; stdin when empty.
+    files: &'a [PathBuf],
+    format: Option<Format>,
+    fields: Fields,
+    output: Option<&'a Path>,
+    strict: bool,
+    /// Records handed to `write` at once.
+    chunk: usize,
+}
+
+impl Sources<'_> {
+    /// Reads every source in chunks and lets `write` turn each chunk into output lines (it
+    /// drains the chunk). Returns false when some record was malformed; with `strict`, stops
+    /// with an error at the first one, after writing the records before it.
+    fn run(
+        &self,
+        mut write: impl FnMut(&mut Vec<Item>, &str, &mut dyn Write) -> Result<()>,
+    ) -> Result<bool> {
+        let out: Box<dyn Write> = match self.output {
+            Some(path) => Box::new(
+                std::fs::File::create(path)
+                    .with_context(|| format!("creating {}", path.display()))?,
+            ),
+            None => Box::new(std::io::stdout().lock()),
+        };
+        let mut out = BufWriter::new(out);
+        let mut clean = true;
+        let sources: Vec<Option<&PathBuf>> = if self.files.is_empty() {
+            vec![None]
+        } else {
+            self.files.iter().map(Some).collect()
+        };
+        for source in sources {
+            let (name, reader, format, size): (String, Box<dyn BufRead>, Format, Option<u64>) =
+                match source {
+                    None => (
+                        "<stdin>".into(),
+                        Box::new(BufReader::new(std::io::stdin().lock())),
+                        self.format.unwrap_or(Format::Text),
+                        None,
+                    ),
+                    Some(path) => {
+                        let file = std::fs::File::open(path)
+                            .with_context(|| format!("opening {}", path.display()))?;
+                        let size = file.metadata().ok().map(|m| m.len());
+                        let display = path.display().to_string();
+                        let format = self.format.unwrap_or_else(|| Format::from_path(&display));
+                        (display, Box::new(BufReader::new(file)), format, size)
                     }
+                };
+            let progress = bar(size, &name);
+            let reader = progress.wrap_read(reader);
+            let mut items = Reader::new(
+                Box::new(BufReader::new(reader)),
+                format,
+                self.fields.clone(),
+            )
+            .with_context(|| name.clone())?;
+            let mut pending = Vec::with_capacity(self.chunk);
+            loop {
+                let item = items.next_item().with_context(|| name.clone())?;
+                let done = item.is_none();
+                if let Some(item) = item {
+                    if let Item::Error { line, message } = &item {
+                        clean = false;
+                        if self.strict {
+                            write(&mut pending, &name, &mut out)?;
+                            out.flush()?;
+                            anyhow::bail!("{name}:{line}: {message}");
+                        }
+                    }
+                    pending.push(item);
                 }
-                pending.push(item);
+                if pending.len() >= self.chunk || (done && !pending.is_empty()) {
+                    write(&mut pending, &name, &mut out)?;
+                }
+                if done {
+                    break;
+                }
             }
-            if pending.len() >= chunk || (done && !pending.is_empty()) {
-                flush(&analyzer, mode, &fields, &mut pending, &name, &mut out)?;
-            }
-            if done {
-                break;
-            }
+            progress.finish_and_clear();
         }
-        progress.finish_and_clear();
+        out.flush()?;
+        if !clean {
+            eprintln!("tolka: some records were malformed; see the error lines in the output");
+        }
+        Ok(clean)
     }
-    out.flush()?;
-    if !clean {
-        eprintln!("tolka: some records were malformed; see the error lines in the output");
-    }
-    Ok(clean)
+}
+
+/// The error line of a malformed record.
+fn error_line(name: &str, line: usize, message: &str) -> Value {
+    serde_json::json!({
+        "error": message,
+        "file": name,
+        "line": line,
+    })
 }
 
 /// Analyses the pending items and writes one JSON line per item.
@@ -412,7 +525,7 @@ fn flush(
     fields: &Fields,
     pending: &mut Vec<Item>,
     name: &str,
-    out: &mut impl Write,
+    out: &mut dyn Write,
 ) -> Result<()> {
     let texts: Vec<&str> = pending
         .iter()
@@ -428,7 +541,9 @@ fn flush(
     .into_iter();
     for item in pending.drain(..) {
         let line = match item {
-            Item::Text { mut record, text } => {
+            Item::Text {
+                mut record, text, ..
+            } => {
                 if mode == Mode::Redact {
                     let redaction = analyzer.redact(&text);
                     // The field that held the text: the chosen JSONL field or CSV column,
@@ -449,11 +564,7 @@ fn flush(
                 }
                 Value::Object(record)
             }
-            Item::Error { line, message } => serde_json::json!({
-                "error": message,
-                "file": name,
-                "line": line,
-            }),
+            Item::Error { line, message } => error_line(name, line, &message),
         };
         serde_json::to_writer(&mut *out, &line)?;
         out.write_all(b"\n")?;
