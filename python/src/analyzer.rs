@@ -266,13 +266,14 @@ pub fn evaluate<'py>(
     evaluate_with(py, &analyzer, &data)
 }
 
-/// Trains a model package from labelled JSONL files into `out`, as `tolka train`.
+/// Trains a model package from labelled JSONL or Rasa NLU YAML files into `out`, as
+/// `tolka train` (`oos_pool=False` is `--no-oos-pool`).
 /// Returns the report: `{"heads": [...], "oos_threshold": float | None, "model_dir": out}`.
 #[pyfunction]
 #[pyo3(signature = (
     data, dev, out, *, encoder=None, name=None, seed=13, epochs=100, patience=5, lr=3e-3,
     hidden=Vec::new(), entity_hidden=Vec::new(), max_length=128, oos_label="oos",
-    oos_threshold=None, neutral_band=0.0,
+    oos_threshold=None, neutral_band=0.0, oos_pool=true,
 ))]
 #[allow(clippy::too_many_arguments)]
 pub fn train<'py>(
@@ -292,6 +293,7 @@ pub fn train<'py>(
     oos_label: &str,
     oos_threshold: Option<f32>,
     neutral_band: f32,
+    oos_pool: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     let data = extract_paths(data, "data")?;
     let dev = extract_paths(dev, "dev")?;
@@ -323,6 +325,7 @@ pub fn train<'py>(
         oos_label: oos_label.to_owned(),
         oos_threshold,
         neutral_band,
+        oos_pool,
         ..TrainOptions::default()
     };
     let read = |paths: &[PathBuf]| -> Result<Vec<tolka::data::Record>, Failure> {

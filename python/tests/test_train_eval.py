@@ -29,8 +29,11 @@ def test_train_small_model(tmp_path):
     report = tolka.train([train_path], [dev_path], out, epochs=5, seed=7)
     assert report["model_dir"] == str(out)
     heads = {h["head"]: h for h in report["heads"]}
-    assert "intent" in heads and heads["intent"]["train_examples"] == 300
-    assert heads["intent"]["dev_examples"] == 60
+    # 300 Bitext records + 50 texts of the built-in out-of-scope pool (Bitext has no oos).
+    assert "intent" in heads and heads["intent"]["train_examples"] == 350
+    assert heads["intent"]["dev_examples"] == 60 + 60  # dev gains as many pool texts
+    bare = tolka.train([train_path], [dev_path], tmp_path / "bare", epochs=5, oos_pool=False)
+    assert {h["head"]: h for h in bare["heads"]}["intent"]["train_examples"] == 300
     assert json.loads(json.dumps(report)) == report
     manifest = json.loads((out / "tolka.json").read_text())
     assert manifest["name"] == "small-model"

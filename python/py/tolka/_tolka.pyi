@@ -171,5 +171,6 @@ def train(
     oos_label: str = "oos",
     oos_threshold: Optional[float] = None,
     neutral_band: float = 0.0,
+    oos_pool: bool = True,
 ) -> dict[str, Any]:
     """Trains a model package into ``out`` (as ``tolka train``); returns the report."""
