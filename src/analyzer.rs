@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::intent::Intent;
 use crate::lang::{DEFAULT_LANGUAGES, Language, LanguageId, RELIABLE};
 use crate::model::encoder::{Encoder, Tokens};
-use crate::model::heads::Head;
+use crate::model::heads::{Head, check_values};
 use crate::model::vocab::Vocabulary;
 use crate::model::{Device, HEADS_FILE, Manifest, Precision, pool};
 use crate::rules::{Context, Locale, RuleConfig, Rules};
@@ -243,6 +243,7 @@ impl Heads {
                         found: found.unwrap_or_default(),
                     });
                 }
+                check_values(&tensors[&key], &key, &path)?;
                 Some(tensors[&key].flatten_all()?.to_vec1::<f32>()?)
             }
             _ => None,

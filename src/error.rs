@@ -46,6 +46,14 @@ pub enum Error {
         expected: Vec<usize>,
         found: Vec<usize>,
     },
+    /// A head tensor has the expected shape but unusable values: another dtype than F32, or
+    /// NaN or infinity.
+    #[error("{}: head `{head}`: {reason}", path.display())]
+    HeadValues {
+        path: PathBuf,
+        head: String,
+        reason: String,
+    },
     /// The manifest is readable but inconsistent (for example an empty label list).
     #[error("{}: invalid manifest: {reason}", path.display())]
     Manifest { path: PathBuf, reason: String },

@@ -154,6 +154,7 @@ pub fn to_pyerr(py: Python<'_>, failure: Failure, stage: Stage) -> PyErr {
                 | E::FormatVersion { path, .. }
                 | E::EncoderMismatch { path, .. }
                 | E::HeadShape { path, .. }
+                | E::HeadValues { path, .. }
                 | E::Manifest { path, .. }
                 | E::Adapters { path, .. }
                 | E::Vocabulary { path, .. }

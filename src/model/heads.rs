@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use candle_core::{Device, Module, Tensor};
+use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::Linear;
 
 use crate::error::{Error, Result};
@@ -51,6 +51,7 @@ impl Head {
                     found: tensor.dims().to_vec(),
                 });
             }
+            check_values(&tensor, &key, path)?;
             Ok(tensor.to_device(device)?)
         };
         let layers = sizes
@@ -109,6 +110,23 @@ impl Head {
         }
         Ok(xs)
     }
+}
+
+/// Checks that a head tensor (`key` in the heads file `path`) holds finite F32 values.
+pub(crate) fn check_values(tensor: &Tensor, key: &str, path: &Path) -> Result<()> {
+    let bad = |reason: String| Error::HeadValues {
+        path: path.to_owned(),
+        head: key.to_owned(),
+        reason,
+    };
+    if tensor.dtype() != DType::F32 {
+        return Err(bad(format!("dtype {:?}, expected F32", tensor.dtype())));
+    }
+    let values = tensor.flatten_all()?.to_vec1::<f32>()?;
+    if let Some(v) = values.iter().find(|v| !v.is_finite()) {
+        return Err(bad(format!("holds {v}; weights must be finite")));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -247,33 +247,76 @@ impl Manifest {
             if intent.labels.len() < 2 {
                 return bad("the intent head needs at least 2 labels".into());
             }
-            if intent.temperature.is_nan() || intent.temperature <= 0.0 {
+            unique(&intent.labels, "intent.labels").or_else(bad)?;
+            if !(MIN_TEMPERATURE..=MAX_TEMPERATURE).contains(&intent.temperature) {
                 return bad(format!(
-                    "intent temperature {} is not positive",
+                    "`intent.temperature` is {}; it must lie in [{MIN_TEMPERATURE}, {MAX_TEMPERATURE}]",
                     intent.temperature
                 ));
             }
+            probability(intent.oos_threshold, "intent.oos_threshold").or_else(bad)?;
+            if intent.oos_threshold == 0.0 && !intent.labels.contains(&intent.oos_label) {
+                return bad(format!(
+                    "`intent.oos_label` `{}` is not among `intent.labels` and `intent.oos_threshold` is 0: \
+                     no text could be out of scope",
+                    intent.oos_label
+                ));
+            }
         }
-        if let Some(entities) = &self.entities
-            && entities.labels.is_empty()
-        {
-            return bad("the entity head has no labels".into());
+        if let Some(entities) = &self.entities {
+            if entities.labels.is_empty() {
+                return bad("the entity head has no labels".into());
+            }
+            unique(&entities.labels, "entities.labels").or_else(bad)?;
         }
-        if let Some(emotions) = &self.emotions
-            && (emotions.labels.is_empty() || emotions.thresholds.len() != emotions.labels.len())
-        {
-            return bad(format!(
-                "the emotion head has {} labels and {} thresholds",
-                emotions.labels.len(),
-                emotions.thresholds.len()
-            ));
+        if let Some(emotions) = &self.emotions {
+            if emotions.labels.is_empty() || emotions.thresholds.len() != emotions.labels.len() {
+                return bad(format!(
+                    "the emotion head has {} labels and {} thresholds",
+                    emotions.labels.len(),
+                    emotions.thresholds.len()
+                ));
+            }
+            unique(&emotions.labels, "emotions.labels").or_else(bad)?;
+            for &t in &emotions.thresholds {
+                probability(t, "emotions.thresholds").or_else(bad)?;
+            }
         }
-        if let Some(sentiment) = &self.sentiment
-            && sentiment.labels.len() < 2
-        {
-            return bad("the sentiment head needs at least 2 labels".into());
+        if let Some(sentiment) = &self.sentiment {
+            if sentiment.labels.len() < 2 {
+                return bad("the sentiment head needs at least 2 labels".into());
+            }
+            unique(&sentiment.labels, "sentiment.labels").or_else(bad)?;
+            probability(sentiment.neutral_band, "sentiment.neutral_band").or_else(bad)?;
         }
         Ok(())
+    }
+}
+
+/// The range of `intent.temperature`: fitted temperatures lie near 1; one near 0 overflows
+/// the softmax (confidences become NaN), a huge one makes every label equally likely.
+const MIN_TEMPERATURE: f32 = 0.01;
+/// See [`MIN_TEMPERATURE`].
+const MAX_TEMPERATURE: f32 = 100.0;
+
+/// `Err` naming `field` when `labels` has a duplicate.
+fn unique<T: PartialEq + std::fmt::Display>(labels: &[T], field: &str) -> Result<(), String> {
+    match labels
+        .iter()
+        .enumerate()
+        .find(|(i, l)| labels[..*i].contains(*l))
+    {
+        Some((_, l)) => Err(format!("`{field}` lists `{l}` more than once")),
+        None => Ok(()),
+    }
+}
+
+/// `Err` naming `field` unless `value` lies in [0, 1] (NaN does not).
+fn probability(value: f32, field: &str) -> Result<(), String> {
+    if (0.0..=1.0).contains(&value) {
+        Ok(())
+    } else {
+        Err(format!("`{field}` is {value}; it must lie in [0, 1]"))
     }
 }
 

@@ -1,5 +1,7 @@
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use candle_core::{DType, Device, Tensor};
 use tolka::{Analyzer, Error};
 
 use crate::model_dir;
@@ -163,4 +165,129 @@ fn adapters_need_format_version_2_and_their_file() {
         m["adapters"] = serde_json::json!({"rank": 0, "alpha": 16.0, "targets": ["query"]});
     });
     assert!(matches!(load(dir.path()), Error::Manifest { .. }));
+}
+
+/// A copy of the default model with `edit` applied to the tensors of its heads file.
+fn copy_with_heads(edit: impl FnOnce(&mut HashMap<String, Tensor>)) -> tempfile::TempDir {
+    let dir = copy_model(|_| {});
+    let path = dir.path().join("heads.safetensors");
+    let mut tensors = candle_core::safetensors::load(&path, &Device::Cpu).unwrap();
+    edit(&mut tensors);
+    candle_core::safetensors::save(&tensors, &path).unwrap();
+    dir
+}
+
+/// `tensors[key]` with its first value replaced by `value`.
+fn poison(tensors: &mut HashMap<String, Tensor>, key: &str, value: f32) {
+    let tensor = &tensors[key];
+    let mut values = tensor.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    values[0] = value;
+    let poisoned = Tensor::from_vec(values, tensor.dims(), &Device::Cpu).unwrap();
+    tensors.insert(key.to_owned(), poisoned);
+}
+
+#[test]
+fn head_tensors_must_be_finite_f32() {
+    type Edit = fn(&mut HashMap<String, Tensor>);
+    let cases: [(&str, Edit, &str); 4] = [
+        (
+            "intent.0.weight",
+            |t| {
+                let half = t["intent.0.weight"].to_dtype(DType::F16).unwrap();
+                t.insert("intent.0.weight".into(), half);
+            },
+            "F16",
+        ),
+        (
+            "intent.0.bias",
+            |t| poison(t, "intent.0.bias", f32::NAN),
+            "NaN",
+        ),
+        (
+            "sentiment.1.weight",
+            |t| poison(t, "sentiment.1.weight", f32::INFINITY),
+            "inf",
+        ),
+        (
+            "entities.transitions",
+            |t| poison(t, "entities.transitions", f32::NEG_INFINITY),
+            "-inf",
+        ),
+    ];
+    for (key, edit, shown) in cases {
+        let dir = copy_with_heads(edit);
+        match load(dir.path()) {
+            Error::HeadValues { path, head, reason } => {
+                assert!(path.ends_with("heads.safetensors"), "{path:?}");
+                assert_eq!(head, key);
+                assert!(reason.contains(shown), "{key}: {reason}");
+            }
+            other => panic!("{key}: expected HeadValues, got {other}"),
+        }
+    }
+}
+
+#[test]
+fn manifest_values_are_validated() {
+    type Edit = fn(&mut serde_json::Value);
+    let cases: [(Edit, &str); 10] = [
+        (
+            |m| m["intent"]["temperature"] = 1e-45.into(),
+            "intent.temperature",
+        ),
+        (
+            |m| m["intent"]["temperature"] = 0.into(),
+            "intent.temperature",
+        ),
+        (
+            |m| m["intent"]["temperature"] = 1e9.into(),
+            "intent.temperature",
+        ),
+        (
+            |m| m["intent"]["labels"][1] = m["intent"]["labels"][0].clone(),
+            "intent.labels",
+        ),
+        (
+            |m| m["entities"]["labels"][1] = m["entities"]["labels"][0].clone(),
+            "entities.labels",
+        ),
+        (
+            |m| m["sentiment"]["labels"] = serde_json::json!(["positive", "positive"]),
+            "sentiment.labels",
+        ),
+        (
+            |m| m["intent"]["oos_label"] = "no_such_label".into(),
+            "intent.oos_label",
+        ),
+        (
+            |m| m["intent"]["oos_threshold"] = 2.0.into(),
+            "intent.oos_threshold",
+        ),
+        (
+            |m| m["intent"]["oos_threshold"] = (-0.5).into(),
+            "intent.oos_threshold",
+        ),
+        (
+            |m| m["sentiment"]["neutral_band"] = (-1).into(),
+            "sentiment.neutral_band",
+        ),
+    ];
+    for (edit, field) in cases {
+        let dir = copy_model(edit);
+        let err = load(dir.path());
+        assert!(
+            matches!(&err, Error::Manifest { path, .. } if path.ends_with("tolka.json")),
+            "{field}: {err}"
+        );
+        assert!(err.to_string().contains(field), "{err}");
+    }
+    // A threshold-only out-of-scope model (trained with `--drop-label oos`) stays valid.
+    let dir = copy_model(|m| {
+        m["intent"]["oos_label"] = "no_such_label".into();
+        m["intent"]["oos_threshold"] = 0.3.into();
+    });
+    Analyzer::builder(dir.path())
+        .encoder_dir(encoder_dir())
+        .build()
+        .unwrap();
 }
