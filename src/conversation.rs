@@ -110,7 +110,7 @@ pub enum EscalationReason {
     /// [`EscalationConfig::frustration_decay`]).
     Frustration,
     /// The conversation keeps failing: the customer rephrases the same request, the model
-    /// does not understand consecutive turns (out of scope or low confidence), or the agent
+    /// does not understand two consecutive turns (out of scope or low confidence), or the agent
     /// repeats the same answer (see [`EscalationConfig::failure_weight`]).
     RepeatedFailure,
 }
@@ -186,7 +186,8 @@ pub struct EscalationConfig {
     /// turns with a cue (a turn without one ends the streak). Default 0.3: three cues
     /// reach 0.9.
     pub failure_weight: f32,
-    /// An intent below this confidence (or out of scope) is a failure cue. Default 0.5.
+    /// A customer turn whose intent is below this confidence (or out of scope), right after
+    /// another such turn, is a failure cue. Default 0.5.
     pub low_confidence: f32,
     /// Two messages of a speaker are the same request when their embeddings' cosine reaches
     /// it… Default 0.9.
@@ -234,6 +235,9 @@ pub struct Conversation {
     failures: u32,
     /// Whether an agent repeated an answer since the last customer turn.
     agent_repeated: bool,
+    /// Whether the last customer turn was out of scope or of low confidence.
+    #[serde(default)]
+    not_understood: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     last_customer: Option<Message>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -265,6 +269,7 @@ impl Conversation {
             frustration: 0.0,
             failures: 0,
             agent_repeated: false,
+            not_understood: false,
             last_customer: None,
             last_agent: None,
         }
@@ -420,9 +425,12 @@ impl Conversation {
             .last_customer
             .as_ref()
             .is_some_and(|last| self.same_request(message, last));
+        // One message out of scope or of low confidence is ordinary; two in a row are not.
         let not_understood =
             intent.is_some_and(|i| i.out_of_scope || i.confidence < config.low_confidence);
-        let cues = [rephrased, not_understood, self.agent_repeated]
+        let not_understood_again = not_understood && self.not_understood;
+        self.not_understood = not_understood;
+        let cues = [rephrased, not_understood_again, self.agent_repeated]
             .into_iter()
             .filter(|&c| c)
             .count() as u32;
