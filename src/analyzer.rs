@@ -44,7 +44,9 @@ pub struct Analysis {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Redaction {
     pub text: String,
-    /// What was replaced, with character offsets into the original text.
+    /// What was replaced: label, character offsets into the original text, and the
+    /// placeholder as `text`. No entity holds the removed text; a card's value keeps only
+    /// its brand and last four digits, the other kinds have no value.
     pub entities: Vec<Entity>,
 }
 
@@ -379,20 +381,53 @@ impl Analyzer {
     /// [`Analyzer::analyze_batch`] with the rule layer's reference time, time zone and
     /// locale given by `context`.
     pub fn analyze_batch_with(&self, texts: &[&str], context: &Context) -> Result<Vec<Analysis>> {
+        Ok(self.run_pooled(texts, context, false)?.0)
+    }
+
+    /// The analysis of one text and its sentence embedding (as [`Analyzer::embed`]), from one
+    /// encoder pass.
+    pub(crate) fn analyze_embedded(
+        &self,
+        text: &str,
+        context: &Context,
+    ) -> Result<(Analysis, Vec<f32>)> {
+        let (mut analyses, mut embeddings) = self.run_pooled(&[text], context, true)?;
+        Ok((
+            analyses.pop().expect("one analysis per text"),
+            embeddings.pop().expect("one embedding per text"),
+        ))
+    }
+
+    /// [`Analyzer::run`] in the analyzer's thread pool.
+    fn run_pooled(
+        &self,
+        texts: &[&str],
+        context: &Context,
+        embed: bool,
+    ) -> Result<(Vec<Analysis>, Vec<Vec<f32>>)> {
         match &self.pool {
-            Some(pool) => pool.install(|| self.run(texts, context)),
-            None => self.run(texts, context),
+            Some(pool) => pool.install(|| self.run(texts, context, embed)),
+            None => self.run(texts, context, embed),
         }
     }
 
     /// Replaces payment cards, Swedish personal identity numbers, IBANs, e-mail addresses
     /// and phone numbers by `[CARD]`, `[PERSONNUMMER]`, `[IBAN]`, `[EMAIL]`, `[PHONE]`;
     /// every other byte is unchanged. Needs no encoder pass.
+    ///
+    /// ```no_run
+    /// # let analyzer = tolka::Analyzer::from_dir("models/commerce-en")?;
+    /// let redaction = analyzer.redact("card 4111 1111 1111 1111, mail anna@example.se");
+    /// assert_eq!(redaction.text, "card [CARD], mail [EMAIL]");
+    /// assert_eq!(redaction.entities[1].text, "[EMAIL]");
+    /// # Ok::<(), tolka::Error>(())
+    /// ```
     pub fn redact(&self, text: &str) -> Redaction {
         let (redacted, matches) = crate::rules::redact(&self.rules, text);
+        let entities = entity::merge(text, Vec::new(), matches);
         Redaction {
             text: redacted,
-            entities: entity::merge(text, Vec::new(), matches),
+            entities: entity::without_personal_data(text, entities, &[]),
         }
     }
 
@@ -430,7 +465,14 @@ impl Analyzer {
         }
     }
 
-    fn run(&self, texts: &[&str], context: &Context) -> Result<Vec<Analysis>> {
+    /// Analyses `texts`; with `embed`, also returns each text's pooled first window (an empty
+    /// vector for a blank text).
+    fn run(
+        &self,
+        texts: &[&str],
+        context: &Context,
+        embed: bool,
+    ) -> Result<(Vec<Analysis>, Vec<Vec<f32>>)> {
         let live: Vec<usize> = (0..texts.len()).filter(|&i| !is_blank(texts[i])).collect();
         let live_texts: Vec<&str> = live.iter().map(|&i| texts[i]).collect();
         let tokens = self.encoder.tokenize(&live_texts)?;
@@ -438,7 +480,15 @@ impl Analyzer {
         let mut outputs: Vec<WindowOutput> = Vec::new();
         outputs.resize_with(windows.len(), Default::default);
         let tag_count = self.manifest.entities.as_ref().map(|h| h.tag_count());
+        let mut embeddings: Vec<Vec<f32>> = vec![Vec::new(); if embed { texts.len() } else { 0 }];
         self.encode_windows(&tokens, &windows, |chunk, encoded| {
+            if embed {
+                for (&w, vector) in chunk.iter().zip(encoded.pooled.to_vec2::<f32>()?) {
+                    if windows[w].start == 0 {
+                        embeddings[live[windows[w].text]] = vector;
+                    }
+                }
+            }
             let intent =
                 self.pooled_probs(&self.heads.intent, &encoded.pooled, self.temperature())?;
             let sentiment = self.pooled_probs(&self.heads.sentiment, &encoded.pooled, 1.0)?;
@@ -499,10 +549,11 @@ impl Analyzer {
         for (&i, analysis) in live.iter().zip(decoded) {
             analyses[i] = Some(analysis);
         }
-        Ok(analyses
+        let analyses = analyses
             .into_iter()
             .map(|a| a.unwrap_or_else(|| self.empty_analysis()))
-            .collect())
+            .collect();
+        Ok((analyses, embeddings))
     }
 
     fn temperature(&self) -> f32 {

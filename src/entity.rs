@@ -119,6 +119,46 @@ pub(crate) fn merge(
     merged
 }
 
+/// `entities` of `text` without personal data. `removed` are the spans that redaction
+/// replaced (character offsets, the placeholder as `text`): an entity that overlaps one gets
+/// the text of its span with the placeholders in; an entity whose value is personal data gets
+/// its placeholder as text; values lose their personal data
+/// ([`Value::without_personal_data`](crate::rules::Value::without_personal_data)).
+pub(crate) fn without_personal_data(
+    text: &str,
+    entities: Vec<Entity>,
+    removed: &[Entity],
+) -> Vec<Entity> {
+    entities
+        .into_iter()
+        .map(|mut e| {
+            if let Some(placeholder) = e.value.as_ref().and_then(|v| v.placeholder()) {
+                e.text = placeholder.to_owned();
+            } else if removed.iter().any(|r| r.start < e.end && e.start < r.end) {
+                let mut out = String::new();
+                let mut inside: Option<&Entity> = None;
+                for (i, c) in text.chars().enumerate().take(e.end).skip(e.start) {
+                    match removed.iter().find(|r| r.start <= i && i < r.end) {
+                        Some(r) => {
+                            if inside.is_none_or(|prev| !std::ptr::eq(prev, r)) {
+                                out.push_str(&r.text);
+                            }
+                            inside = Some(r);
+                        }
+                        None => {
+                            out.push(c);
+                            inside = None;
+                        }
+                    }
+                }
+                e.text = out;
+            }
+            e.value = e.value.and_then(crate::rules::Value::without_personal_data);
+            e
+        })
+        .collect()
+}
+
 /// Whether a match of this value is one unit that a model entity cannot be a part of.
 fn atomic(value: Option<&crate::rules::Value>) -> bool {
     use crate::rules::Value;
@@ -403,6 +443,67 @@ mod tests {
 
     fn lp(probs: &[f32]) -> Vec<f32> {
         probs.iter().map(|p| p.ln()).collect()
+    }
+
+    #[test]
+    fn personal_data_leaves_entity_texts_and_values() {
+        use crate::rules::Value;
+        let text = "ship to Anna, anna@example.se, card 4111 1111 1111 1111";
+        let entity = |label: &str, start: usize, end: usize, value: Option<Value>| Entity {
+            label: label.into(),
+            text: char_slice(text, start, end),
+            start,
+            end,
+            confidence: 0.9,
+            source: EntitySource::Rule,
+            value,
+        };
+        let card = Value::Card {
+            brand: "visa".into(),
+            last4: "1111".into(),
+        };
+        let removed = [
+            Entity {
+                text: "[EMAIL]".into(),
+                ..entity("email", 14, 29, None)
+            },
+            Entity {
+                text: "[CARD]".into(),
+                ..entity("card", 36, 55, None)
+            },
+        ];
+        let entities = vec![
+            entity("person_name", 8, 12, None),
+            // A model span that swallowed the e-mail and more.
+            entity("person_name", 8, 29, None),
+            entity(
+                "email",
+                14,
+                29,
+                Some(Value::Email {
+                    value: "anna@example.se".into(),
+                }),
+            ),
+            entity("card", 36, 55, Some(card.clone())),
+        ];
+        let clean = without_personal_data(text, entities, &removed);
+        let got: Vec<(&str, Option<&Value>)> = clean
+            .iter()
+            .map(|e| (e.text.as_str(), e.value.as_ref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("Anna", None),
+                ("Anna, [EMAIL]", None),
+                ("[EMAIL]", None),
+                ("[CARD]", Some(&card)),
+            ]
+        );
+    }
+
+    fn char_slice(text: &str, start: usize, end: usize) -> String {
+        text.chars().skip(start).take(end - start).collect()
     }
 
     #[test]

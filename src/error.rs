@@ -87,6 +87,12 @@ pub enum Error {
     /// CUDA was requested from a build without the `cuda` feature, or no GPU is available.
     #[error("CUDA device unavailable: {0}")]
     Cuda(String),
+    /// Conversation state (JSON) that is not a conversation.
+    #[error("invalid conversation state: {0}")]
+    State(#[source] serde_json::Error),
+    /// Conversation state of another format version than this tolka's.
+    #[error("unsupported conversation state version {found} (this tolka reads version {expected})")]
+    StateVersion { found: u64, expected: u32 },
     /// A tensor operation failed.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),

@@ -16,6 +16,9 @@
 //! - [`rules`]: rule and catalog entities with normalised values (money, dates, contacts,
 //!   order ids…, English and Swedish) merged into every analysis, and PII redaction
 //!   ([`Analyzer::redact`]).
+//! - [`Conversation`]: one per chat; analyses its turns with an analyzer and adds an
+//!   escalation signal, slots remembered across turns, dates relative to each message's
+//!   time, and optional redaction of personal data.
 //! - [`train`] and [`eval`]: train heads on your own JSONL data, and score a model;
 //!   [`eval::report`] renders an evaluation as a self-contained HTML page.
 //!
@@ -30,6 +33,7 @@
 //! ```
 
 pub mod analyzer;
+pub mod conversation;
 pub mod data;
 pub mod emotion;
 pub mod entity;
@@ -43,6 +47,7 @@ pub mod sentiment;
 pub mod train;
 
 pub use analyzer::{Analysis, Analyzer, AnalyzerBuilder, Redaction};
+pub use conversation::{Conversation, Escalation, EscalationConfig, Speaker, TurnInput};
 pub use emotion::Emotion;
 pub use entity::{Entity, EntitySource};
 pub use error::{Error, Result};

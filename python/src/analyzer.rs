@@ -104,6 +104,13 @@ pub struct PyAnalyzer {
     options: Options,
 }
 
+impl PyAnalyzer {
+    /// The Rust analyzer.
+    pub fn inner(&self) -> &Analyzer {
+        &self.inner
+    }
+}
+
 #[pymethods]
 impl PyAnalyzer {
     #[new]

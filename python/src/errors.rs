@@ -169,7 +169,9 @@ pub fn to_pyerr(py: Python<'_>, failure: Failure, stage: Stage) -> PyErr {
                     None,
                 ),
                 E::Data { path, line, .. } => (&exc.invalid_input, Some(path), Some(*line)),
-                E::Config(_) => (&exc.invalid_input, None, None),
+                E::Config(_) | E::State(_) | E::StateVersion { .. } => {
+                    (&exc.invalid_input, None, None)
+                }
                 E::Cuda(_) => (&exc.device, None, None),
                 E::Candle(_) => (by_stage_or_base(stage, exc), None, None),
             };

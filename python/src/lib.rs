@@ -2,12 +2,14 @@
 //!
 //! - [`analyzer`]: `Analyzer` (GIL released for every call, shareable between threads),
 //!   `train`, `evaluate`;
+//! - [`conversation`]: `Conversation`, one chat's state (slots, escalation, JSON, pickling);
 //! - [`results`]: the typed results `Analysis`, `Intent`, `Entity`, `Sentiment`;
 //! - [`errors`]: `TolkaError` and its subclasses, the mapping of `tolka::Error`, and the panic
 //!   guard;
 //! - [`convert`]: serde ↔ Python values, argument extraction.
 
 mod analyzer;
+mod conversation;
 mod convert;
 mod errors;
 mod results;
@@ -31,6 +33,7 @@ fn default_model_dir() -> String {
 fn _tolka(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add_class::<analyzer::PyAnalyzer>()?;
+    m.add_class::<conversation::PyConversation>()?;
     m.add_class::<results::PyAnalysis>()?;
     m.add_class::<results::PyIntent>()?;
     m.add_class::<results::PyEntity>()?;

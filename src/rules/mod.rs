@@ -174,17 +174,6 @@ impl Extractor {
     fn bit(self) -> u32 {
         1 << (self as u32)
     }
-
-    /// The redaction placeholder of a PII extractor.
-    fn placeholder(self) -> &'static str {
-        match self {
-            Extractor::Card => "[CARD]",
-            Extractor::PersonalNumber => "[PERSONNUMMER]",
-            Extractor::Iban => "[IBAN]",
-            Extractor::Email => "[EMAIL]",
-            _ => "[PHONE]",
-        }
-    }
 }
 
 /// Configuration of the rule layer (part of the model manifest; every field has a default).
@@ -296,6 +285,11 @@ impl Cand {
             entry_type: None,
             rank: 0,
         }
+    }
+
+    /// The redaction placeholder of a PII candidate.
+    fn placeholder(&self) -> &'static str {
+        self.value.placeholder().unwrap_or("[PII]")
     }
 
     fn into_match(self) -> Match {
@@ -610,7 +604,7 @@ fn apply(text: &str, found: &[Cand]) -> String {
     let mut pos = 0;
     for c in found {
         out.push_str(&text[pos..c.start]);
-        out.push_str(c.extractor.placeholder());
+        out.push_str(c.placeholder());
         pos = c.end;
     }
     out.push_str(&text[pos..]);
@@ -622,7 +616,7 @@ fn apply(text: &str, found: &[Cand]) -> String {
 fn to_original(found: &[Cand], start: usize, end: usize) -> Option<(usize, usize)> {
     let mut shift: isize = 0; // original - redacted
     for c in found {
-        let ph = c.extractor.placeholder().len();
+        let ph = c.placeholder().len();
         let out_start = (c.start as isize - shift) as usize;
         let out_end = out_start + ph;
         if end <= out_start {

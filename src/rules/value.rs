@@ -81,6 +81,40 @@ pub enum Value {
     },
 }
 
+impl Value {
+    /// The redaction placeholder of personal data (`[CARD]`, `[PERSONNUMMER]`, `[IBAN]`,
+    /// `[EMAIL]`, `[PHONE]`); `None` for other values.
+    ///
+    /// ```
+    /// use tolka::rules::Value;
+    /// let email = Value::Email { value: "anna@example.se".into() };
+    /// assert_eq!(email.placeholder(), Some("[EMAIL]"));
+    /// ```
+    pub fn placeholder(&self) -> Option<&'static str> {
+        match self {
+            Value::Card { .. } => Some("[CARD]"),
+            Value::PersonalNumber { .. } => Some("[PERSONNUMMER]"),
+            Value::Iban { .. } => Some("[IBAN]"),
+            Value::Email { .. } => Some("[EMAIL]"),
+            Value::Phone { .. } => Some("[PHONE]"),
+            _ => None,
+        }
+    }
+
+    /// The value without personal data: a card keeps its brand and last four digits, a
+    /// personal identity number, IBAN, e-mail address or phone number has no value left
+    /// (`None`); other values are kept.
+    pub fn without_personal_data(self) -> Option<Value> {
+        match self {
+            Value::PersonalNumber { .. }
+            | Value::Iban { .. }
+            | Value::Email { .. }
+            | Value::Phone { .. } => None,
+            other => Some(other),
+        }
+    }
+}
+
 /// Serialises integral floats as integers (`2`, not `2.0`).
 fn number<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
     if value.fract() == 0.0 && value.abs() < 9.0e15 {

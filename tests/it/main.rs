@@ -3,6 +3,7 @@
 
 mod analyzer;
 mod cli;
+mod conversation;
 mod layers;
 mod manifest;
 mod multilingual;

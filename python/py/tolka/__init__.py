@@ -11,6 +11,9 @@ The classes and functions are implemented in Rust (the extension module ``tolka.
   ``embed``, ``evaluate``). Every call releases the GIL; one instance can be shared by threads.
 - :class:`Analysis`, :class:`Intent`, :class:`Entity`, :class:`Sentiment` are the typed
   results; ``to_dict()`` gives the JSON object that ``tolka tag`` writes as ``"analysis"``.
+- :class:`Conversation` is one chat: ``turn(analyzer, text, speaker=..., time=...)`` adds an
+  escalation signal and slots remembered across turns; ``redact=True`` keeps no personal data;
+  ``to_json`` / ``from_json`` and pickling keep it between messages.
 - :func:`train` and :func:`evaluate` mirror ``tolka train`` and ``tolka eval --json``.
 - :class:`TolkaError` is the base of every error: :class:`ModelLoadError`,
   :class:`InvalidInputError` (also a ``ValueError``) and :class:`DeviceError`. A Rust panic
@@ -22,6 +25,7 @@ from tolka._tolka import (
     DEFAULT_MODEL,
     Analysis,
     Analyzer,
+    Conversation,
     DeviceError,
     Entity,
     Intent,
@@ -40,6 +44,7 @@ __all__ = [
     "DEFAULT_MODEL",
     "Analysis",
     "Analyzer",
+    "Conversation",
     "DeviceError",
     "Entity",
     "Intent",

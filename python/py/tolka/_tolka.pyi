@@ -1,5 +1,6 @@
 """Type stubs of the extension module ``tolka._tolka`` (re-exported by ``tolka``)."""
 
+import datetime
 import os
 from typing import Any, Iterable, Optional, Sequence, Tuple, Union
 
@@ -125,7 +126,8 @@ class Analyzer:
         """Analyses texts in batches (results in input order), with the GIL released."""
     def redact(self, text: str) -> dict[str, Any]:
         """Replace cards, personnummer, IBANs, e-mails and phones by typed placeholders;
-        returns {"text": redacted, "entities": [...]} (offsets into the original text)."""
+        returns {"text": redacted, "entities": [...]}: label, offsets into the original
+        text and the placeholder as ``text``, never the removed data."""
         ...
     def embed(self, texts: Iterable[str]) -> npt.NDArray[np.float32]:
         """Sentence embeddings, shape ``(len(texts), dim)``, float32."""
@@ -139,6 +141,32 @@ class Analyzer:
     def batch_size(self) -> int: ...
     @property
     def manifest(self) -> dict[str, Any]: ...
+
+class Conversation:
+    """One chat: slots remembered across turns, an escalation signal on customer turns,
+    dates relative to each message's time; ``redact=True`` keeps no card, personnummer,
+    IBAN, e-mail or phone in any result or in the state. ``escalation``: thresholds (the
+    fields of the Rust ``EscalationConfig``). Picklable; not shared between threads."""
+
+    def __init__(
+        self, *, redact: bool = False, escalation: Optional[dict[str, Any]] = None
+    ) -> None: ...
+    def turn(
+        self,
+        analyzer: Analyzer,
+        text: str,
+        *,
+        speaker: str = "customer",
+        time: Optional[Union[datetime.datetime, str]] = None,
+    ) -> dict[str, Any]:
+        """The analysis dict with ``turn``; customer turns add ``escalation``
+        (``{"escalate", "score", "reasons"}``) and ``slots`` (label -> ``{"text", "value",
+        "turn"}``). ``time``: timezone-aware; relative dates resolve against it."""
+    @property
+    def slots(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+    @staticmethod
+    def from_json(json: str) -> "Conversation": ...
 
 def default_model_dir() -> str:
     """``$TOLKA_MODEL`` when set, else :data:`DEFAULT_MODEL`."""
