@@ -405,7 +405,7 @@ impl Conversation {
         let config = &self.config;
         let intent = analysis.intent.as_ref();
         let asks_for_person = intent
-            .is_some_and(|i| !i.out_of_scope && config.human_intents.iter().any(|h| *h == i.label))
+            .is_some_and(|i| !i.out_of_scope && config.human_intents.contains(&i.label))
             || HUMAN.is_match(text);
         let threat = THREAT.is_match(text) || THREAT_CASED.is_match(text);
 
