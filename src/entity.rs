@@ -46,9 +46,10 @@ pub struct Entity {
 ///   most gives it its normalised value (so `refund_amount` "160" in "160 dollars" gains
 ///   `{"kind": "money", "amount": "160.00", "currency": "USD"}`); matches that overlap a model
 ///   entity are not emitted on their own;
-/// - an e-mail address, phone number, URL, card, IBAN or personal identity number is one unit
-///   to the customer, so a model entity strictly inside such a match is a fragment of it
-///   ("anna" of "anna@example.se" as a `person_name`) and gives way to the match;
+/// - an e-mail address, phone number, URL, card, IBAN or personal identity number is one
+///   checked unit, so a model entity that overlaps such a match gives way to it (the model's
+///   `order_id` over a Luhn-valid card number, or "anna" of "anna@example.se" as a
+///   `person_name`);
 /// - matches that overlap no model entity are added.
 ///
 /// The result is sorted by start.
@@ -80,12 +81,11 @@ pub(crate) fn merge(
     let mut merged: Vec<Entity> = Vec::with_capacity(model.len() + ruled.len());
     let mut covered = vec![false; ruled.len()];
     for mut entity in model {
-        let fragment = ruled.iter().any(|r| {
-            atomic(r.value.as_ref())
-                && r.start <= entity.start
-                && entity.end <= r.end
-                && r.end - r.start > entity.end - entity.start
-        });
+        // A checked unit (card, IBAN, personal number, e-mail, phone, URL) wins over any
+        // model entity it overlaps: "4111 1111 1111 1111" is a card, not an `order_id`.
+        let fragment = ruled
+            .iter()
+            .any(|r| atomic(r.value.as_ref()) && r.start < entity.end && entity.start < r.end);
         let overlap = |r: &Entity| {
             r.end
                 .min(entity.end)
@@ -553,16 +553,16 @@ mod tests {
                 ("email", "anna@example.se", Some(&email)),
             ]
         );
-        // A model entity that covers the whole address keeps its label.
+        // A model entity that covers the whole address gives way to it as well.
         let merged = merge(
             text,
-            vec![model("person_name", 22, 37)],
+            vec![model("order_id", 22, 37)],
             vec![rule("email", 22, 37, email.clone())],
         );
         assert_eq!(merged.len(), 1);
         assert_eq!(
             (merged[0].label.as_str(), merged[0].value.as_ref()),
-            ("person_name", Some(&email))
+            ("email", Some(&email))
         );
     }
 

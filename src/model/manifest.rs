@@ -255,13 +255,6 @@ impl Manifest {
                 ));
             }
             probability(intent.oos_threshold, "intent.oos_threshold").or_else(bad)?;
-            if intent.oos_threshold == 0.0 && !intent.labels.contains(&intent.oos_label) {
-                return bad(format!(
-                    "`intent.oos_label` `{}` is not among `intent.labels` and `intent.oos_threshold` is 0: \
-                     no text could be out of scope",
-                    intent.oos_label
-                ));
-            }
         }
         if let Some(entities) = &self.entities {
             if entities.labels.is_empty() {

@@ -230,7 +230,7 @@ fn head_tensors_must_be_finite_f32() {
 #[test]
 fn manifest_values_are_validated() {
     type Edit = fn(&mut serde_json::Value);
-    let cases: [(Edit, &str); 10] = [
+    let cases: [(Edit, &str); 9] = [
         (
             |m| m["intent"]["temperature"] = 1e-45.into(),
             "intent.temperature",
@@ -256,10 +256,6 @@ fn manifest_values_are_validated() {
             "sentiment.labels",
         ),
         (
-            |m| m["intent"]["oos_label"] = "no_such_label".into(),
-            "intent.oos_label",
-        ),
-        (
             |m| m["intent"]["oos_threshold"] = 2.0.into(),
             "intent.oos_threshold",
         ),
@@ -281,7 +277,8 @@ fn manifest_values_are_validated() {
         );
         assert!(err.to_string().contains(field), "{err}");
     }
-    // A threshold-only out-of-scope model (trained with `--drop-label oos`) stays valid.
+    // An oos_label outside the labels stays valid: a threshold-only out-of-scope model
+    // (`--drop-label oos`), or a model without out-of-scope (`--no-oos-pool`, threshold 0).
     let dir = copy_model(|m| {
         m["intent"]["oos_label"] = "no_such_label".into();
         m["intent"]["oos_threshold"] = 0.3.into();
