@@ -3,7 +3,7 @@
 
 train-LANG: the lead's lists (lead-LANG-*.py through compact.py) and the other writers' files
 (train-LANG-*.jsonl, converted from *.authored.jsonl by spans.py), concatenated.
-dev-LANG: dev-LANG.authored.jsonl converted by spans.py, minus every message whose text
+dev-LANG: dev/dev-LANG.authored.jsonl (kept apart from the training sources) converted by spans.py, minus every message whose text
 (lower-cased, punctuation dropped) also occurs in train-LANG: short common messages ("hej",
 "where is my order?") were written by both sides independently, and a dev copy of a training
 text would only measure memory.
@@ -28,7 +28,7 @@ for lang in ("en", "sv"):
         rows += tmp.read_text(encoding="utf-8").splitlines()
     (out / f"train-{lang}.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
     seen = {norm(json.loads(r)["text"]) for r in rows}
-    dev_src = here / f"dev-{lang}.authored.jsonl"
+    dev_src = here / "dev" / f"dev-{lang}.authored.jsonl"
     if not dev_src.exists():
         continue
     tmp = here / f"dev-{lang}.converted.jsonl"
