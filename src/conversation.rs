@@ -189,11 +189,11 @@ pub struct EscalationConfig {
     /// A customer turn whose intent is below this confidence (or out of scope), right after
     /// another such turn, is a failure cue. Default 0.5.
     pub low_confidence: f32,
-    /// Two messages of a speaker are the same request when their embeddings' cosine reaches
-    /// it… Default 0.9.
+    /// Two messages of a speaker (three words or more each) are the same request when the
+    /// Jaccard overlap of their words reaches `rephrase_overlap` (default 0.5), or half of it
+    /// with their embeddings' cosine reaching `rephrase_similarity` (default 0.9).
     pub rephrase_similarity: f32,
-    /// …or when the Jaccard overlap of their words reaches this (messages of three words or
-    /// more only). Default 0.5.
+    /// See `rephrase_similarity`.
     pub rephrase_overlap: f32,
 }
 
@@ -462,11 +462,18 @@ impl Conversation {
     }
 
     /// Whether two messages of one speaker say the same thing.
+    ///
+    /// A fine-tuned encoder puts every message of one intent close together, so a high cosine
+    /// alone would call two different return questions a rephrase: it also needs half the
+    /// word overlap that counts on its own.
     fn same_request(&self, a: &Message, b: &Message) -> bool {
-        cosine(&a.embedding, &b.embedding) >= self.config.rephrase_similarity
-            || (a.words.len() >= 3
-                && b.words.len() >= 3
-                && jaccard(&a.words, &b.words) >= self.config.rephrase_overlap)
+        if a.words.len() < 3 || b.words.len() < 3 {
+            return false;
+        }
+        let overlap = jaccard(&a.words, &b.words);
+        overlap >= self.config.rephrase_overlap
+            || (overlap >= self.config.rephrase_overlap / 2.0
+                && cosine(&a.embedding, &b.embedding) >= self.config.rephrase_similarity)
     }
 }
 
