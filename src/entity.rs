@@ -506,11 +506,9 @@ mod tests {
         text.chars().skip(start).take(end - start).collect()
     }
 
-    #[test]
-    fn model_fragments_of_an_email_give_way_but_amounts_keep_their_label() {
-        use crate::rules::{Match, MatchSource, Value};
-        let text = "refund 160 dollars to anna@example.se";
-        let model = |label: &str, start: usize, end: usize| Entity {
+    /// A model entity over the ASCII `text[start..end]`.
+    fn model_entity(text: &str, label: &str, start: usize, end: usize) -> Entity {
+        Entity {
             label: label.into(),
             text: text[start..end].into(),
             start,
@@ -518,7 +516,14 @@ mod tests {
             confidence: 0.8,
             source: EntitySource::Model,
             value: None,
-        };
+        }
+    }
+
+    #[test]
+    fn model_fragments_of_an_email_give_way_but_amounts_keep_their_label() {
+        use crate::rules::{Match, MatchSource, Value};
+        let text = "refund 160 dollars to anna@example.se";
+        let model = |label: &str, start: usize, end: usize| model_entity(text, label, start, end);
         let rule = |label: &str, start: usize, end: usize, value: Value| Match {
             start,
             end,
@@ -570,15 +575,7 @@ mod tests {
     fn the_catalog_wins_over_model_entities() {
         use crate::rules::{Match, MatchSource, Value};
         let text = "is the Nike Air Max 90 in stock?";
-        let model = |label: &str, start: usize, end: usize| Entity {
-            label: label.into(),
-            text: text[start..end].into(),
-            start,
-            end,
-            confidence: 0.8,
-            source: EntitySource::Model,
-            value: None,
-        };
+        let model = |label: &str, start: usize, end: usize| model_entity(text, label, start, end);
         let entry = Value::Catalog {
             id: "SKU-90".into(),
             entry_type: "product".into(),
