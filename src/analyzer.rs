@@ -332,6 +332,22 @@ pub(crate) struct EncodedChunk {
     pub offset: usize,
 }
 
+/// The rule context of each text of a batch.
+#[derive(Clone, Copy)]
+enum Contexts<'a> {
+    One(&'a Context),
+    Each(&'a [Context]),
+}
+
+impl<'a> Contexts<'a> {
+    fn get(self, text: usize) -> &'a Context {
+        match self {
+            Contexts::One(context) => context,
+            Contexts::Each(contexts) => &contexts[text],
+        }
+    }
+}
+
 impl Analyzer {
     /// Loads the model package in `dir` with default options.
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self> {
@@ -381,7 +397,26 @@ impl Analyzer {
     /// [`Analyzer::analyze_batch`] with the rule layer's reference time, time zone and
     /// locale given by `context`.
     pub fn analyze_batch_with(&self, texts: &[&str], context: &Context) -> Result<Vec<Analysis>> {
-        Ok(self.run_pooled(texts, context, false)?.0)
+        Ok(self.run_pooled(texts, Contexts::One(context), false)?.0)
+    }
+
+    /// [`Analyzer::analyze_batch`] with a rule context per text, in one encoder pass: what a
+    /// server does with a batch of requests from callers in different time zones.
+    ///
+    /// Errors with [`Error::Config`] when `contexts` and `texts` differ in length.
+    pub fn analyze_batch_each(
+        &self,
+        texts: &[&str],
+        contexts: &[Context],
+    ) -> Result<Vec<Analysis>> {
+        if texts.len() != contexts.len() {
+            return Err(Error::Config(format!(
+                "{} texts but {} contexts",
+                texts.len(),
+                contexts.len()
+            )));
+        }
+        Ok(self.run_pooled(texts, Contexts::Each(contexts), false)?.0)
     }
 
     /// The analysis of one text and its sentence embedding (as [`Analyzer::embed`]), from one
@@ -391,7 +426,8 @@ impl Analyzer {
         text: &str,
         context: &Context,
     ) -> Result<(Analysis, Vec<f32>)> {
-        let (mut analyses, mut embeddings) = self.run_pooled(&[text], context, true)?;
+        let (mut analyses, mut embeddings) =
+            self.run_pooled(&[text], Contexts::One(context), true)?;
         Ok((
             analyses.pop().expect("one analysis per text"),
             embeddings.pop().expect("one embedding per text"),
@@ -402,7 +438,7 @@ impl Analyzer {
     fn run_pooled(
         &self,
         texts: &[&str],
-        context: &Context,
+        context: Contexts<'_>,
         embed: bool,
     ) -> Result<(Vec<Analysis>, Vec<Vec<f32>>)> {
         match &self.pool {
@@ -429,6 +465,32 @@ impl Analyzer {
             text: redacted,
             entities: entity::without_personal_data(text, entities, &[]),
         }
+    }
+
+    /// Takes the personal data out of `analysis` (of `text`) as [`Analyzer::redact`] does
+    /// for the text: entities over a card, personal identity number, IBAN, e-mail or phone
+    /// carry the placeholder as `text`, and no value keeps the removed data. Returns the
+    /// text's redaction.
+    ///
+    /// ```no_run
+    /// # let analyzer = tolka::Analyzer::from_dir("models/commerce-en")?;
+    /// let text = "refund to anna@example.se please";
+    /// let mut analysis = analyzer.analyze(text)?;
+    /// let redaction = analyzer.redact_analysis(text, &mut analysis);
+    /// assert_eq!(redaction.text, "refund to [EMAIL] please");
+    /// assert!(!serde_json::to_string(&analysis).unwrap().contains("anna"));
+    /// # Ok::<(), tolka::Error>(())
+    /// ```
+    pub fn redact_analysis(&self, text: &str, analysis: &mut Analysis) -> Redaction {
+        let redaction = self.redact(text);
+        if let Some(entities) = analysis.entities.take() {
+            analysis.entities = Some(entity::without_personal_data(
+                text,
+                entities,
+                &redaction.entities,
+            ));
+        }
+        redaction
     }
 
     /// Sentence embeddings (the model's pooling over the first window of each text).
@@ -470,7 +532,7 @@ impl Analyzer {
     fn run(
         &self,
         texts: &[&str],
-        context: &Context,
+        context: Contexts<'_>,
         embed: bool,
     ) -> Result<(Vec<Analysis>, Vec<Vec<f32>>)> {
         let live: Vec<usize> = (0..texts.len()).filter(|&i| !is_blank(texts[i])).collect();
@@ -542,7 +604,7 @@ impl Analyzer {
                     &by_text[t],
                     &windows,
                     &outputs,
-                    context,
+                    context.get(i),
                 )
             })
             .collect();

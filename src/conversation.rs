@@ -37,7 +37,6 @@ use regex::Regex;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::analyzer::{Analysis, Analyzer};
-use crate::entity;
 use crate::error::{Error, Result};
 use crate::rules::{Context, Value};
 
@@ -308,10 +307,7 @@ impl Conversation {
         let (mut analysis, mut embedding) =
             analyzer.analyze_embedded(input.text, &Context::new(now))?;
         let redacted_text = if self.redact {
-            let redaction = analyzer.redact(input.text);
-            analysis.entities = analysis.entities.map(|entities| {
-                entity::without_personal_data(input.text, entities, &redaction.entities)
-            });
+            let redaction = analyzer.redact_analysis(input.text, &mut analysis);
             if !redaction.entities.is_empty() {
                 // Not even the embedding of the personal data is kept.
                 embedding = analyzer.embed(&[&redaction.text])?.row(0).to_vec();

@@ -440,3 +440,55 @@ fn identifies_the_language_and_lets_it_pick_the_rules_locale() {
         .build();
     assert!(matches!(built, Err(Error::Config(_))));
 }
+
+#[test]
+fn each_text_resolves_against_its_own_context() {
+    let at = |t: &str| tolka::rules::Context::new(chrono::DateTime::parse_from_rfc3339(t).unwrap());
+    let texts = [
+        "deliver it tomorrow",
+        "deliver it tomorrow",
+        "deliver it tomorrow",
+    ];
+    let contexts = [
+        at("2026-11-24T10:00:00+01:00"),
+        at("2026-12-31T23:30:00+01:00"),
+        at("2026-11-24T10:00:00+01:00"),
+    ];
+    let analyses = analyzer().analyze_batch_each(&texts, &contexts).unwrap();
+    let date = |a: &tolka::Analysis| {
+        let e = a
+            .entities
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|e| e.label == "date")
+            .cloned();
+        serde_json::to_value(e.expect("a date").value).unwrap()["value"].clone()
+    };
+    assert_eq!(date(&analyses[0]), "2026-11-25");
+    assert_eq!(date(&analyses[1]), "2027-01-01");
+    // One pass over mixed contexts gives what separate calls give.
+    let alone = analyzer()
+        .analyze_batch_with(&texts[1..2], &contexts[1])
+        .unwrap();
+    assert_eq!(analyses[1], alone[0]);
+    assert!(matches!(
+        analyzer().analyze_batch_each(&texts, &contexts[..2]),
+        Err(tolka::Error::Config(_))
+    ));
+}
+
+#[test]
+fn redact_analysis_leaves_no_personal_data() {
+    let text = "charge card 4111 1111 1111 1111 and mail anna.berg@example.se about order #A-10293";
+    let mut analysis = analyzer().analyze(text).unwrap();
+    let redaction = analyzer().redact_analysis(text, &mut analysis);
+    let json =
+        serde_json::to_string(&analysis).unwrap() + &serde_json::to_string(&redaction).unwrap();
+    for secret in ["4111 1111 1111 1111", "anna.berg", "example.se"] {
+        assert!(!json.contains(secret), "{secret} in {json}");
+    }
+    assert!(redaction.text.contains("[CARD]") && redaction.text.contains("[EMAIL]"));
+    // The order id is not personal data and stays.
+    assert!(json.contains("A-10293"));
+}
