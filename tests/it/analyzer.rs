@@ -467,11 +467,18 @@ fn each_text_resolves_against_its_own_context() {
     };
     assert_eq!(date(&analyses[0]), "2026-11-25");
     assert_eq!(date(&analyses[1]), "2027-01-01");
-    // One pass over mixed contexts gives what separate calls give.
+    // One pass over mixed contexts gives what separate calls give (up to the last float
+    // bits, which depend on the batch's shape).
     let alone = analyzer()
         .analyze_batch_with(&texts[1..2], &contexts[1])
         .unwrap();
-    assert_eq!(analyses[1], alone[0]);
+    assert_eq!(analyses[1].entities, alone[0].entities);
+    let (a, b) = (
+        analyses[1].intent.as_ref().unwrap(),
+        alone[0].intent.as_ref().unwrap(),
+    );
+    assert_eq!(a.label, b.label);
+    assert!((a.confidence - b.confidence).abs() < 1e-4);
     assert!(matches!(
         analyzer().analyze_batch_each(&texts, &contexts[..2]),
         Err(tolka::Error::Config(_))
