@@ -374,6 +374,11 @@ impl Analyzer {
         &self.manifest
     }
 
+    /// The rule layer the analyses use (the model's configuration, with its catalog).
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
     /// The precision the encoder runs in: [`Precision::Int8`] only where it was asked for,
     /// on the CPU, and the CPU has AVX-512 VNNI.
     pub fn precision(&self) -> Precision {

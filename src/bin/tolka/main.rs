@@ -2,6 +2,8 @@
 
 mod input;
 mod parse;
+#[cfg(feature = "server")]
+mod serve;
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -47,6 +49,9 @@ enum Command {
     /// Copy a model package with its encoder's vocabulary pruned to the pieces a corpus
     /// uses (plus every one-character piece): less memory, same results on that corpus.
     Prune(PruneArgs),
+    /// Serve the analyses over HTTP (JSON API, Rasa and Duckling endpoints, metrics).
+    #[cfg(feature = "server")]
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Args)]
@@ -339,6 +344,8 @@ fn main() -> ExitCode {
         Command::Parse(args) => parse_texts(args),
         Command::Redact(args) => tag(args, Mode::Redact),
         Command::Prune(args) => prune(args).map(|()| true),
+        #[cfg(feature = "server")]
+        Command::Serve(args) => serve::run(args).map(|()| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -134,7 +134,7 @@ fn context(
 }
 
 /// The matches as JSON with character offsets (the matches are sorted and disjoint).
-fn matches_json(text: &str, matches: &[rules::Match]) -> Result<Value> {
+pub(crate) fn matches_json(text: &str, matches: &[rules::Match]) -> Result<Value> {
     let mut out = Vec::with_capacity(matches.len());
     let (mut byte, mut chars) = (0, 0);
     let mut char_offset = |b: usize| {
