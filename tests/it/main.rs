@@ -8,6 +8,8 @@ mod layers;
 mod manifest;
 mod multilingual;
 mod report;
+#[cfg(feature = "server")]
+mod serve;
 mod training;
 
 use std::path::PathBuf;

@@ -38,11 +38,7 @@ impl ApiError {
     }
 
     fn invalid(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_request",
-            message,
-        )
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", message)
     }
 }
 
@@ -121,7 +117,11 @@ impl From<FormRejection> for ApiError {
 
 fn body_error(status: StatusCode, message: String) -> ApiError {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(status, "body_too_large", "the request body is over the limit")
+        ApiError::new(
+            status,
+            "body_too_large",
+            "the request body is over the limit",
+        )
     } else {
         ApiError::new(status, "bad_request", message)
     }
@@ -158,21 +158,18 @@ fn take_texts(
     texts: Option<Vec<String>>,
     max_texts: usize,
 ) -> Result<(Vec<String>, bool), ApiError> {
-    {
-        match (text, texts) {
-            (Some(text), None) => Ok((vec![text], true)),
-            (None, Some(texts)) if texts.len() > max_texts => Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_many_texts",
-                format!("{} texts; at most {max_texts} per request", texts.len()),
-            )),
-            (None, Some(texts)) => Ok((texts, false)),
-            (Some(_), Some(_)) => Err(ApiError::invalid("give `text` or `texts`, not both")),
-            (None, None) => Err(ApiError::invalid("missing `text` (or `texts`)")),
-        }
+    match (text, texts) {
+        (Some(text), None) => Ok((vec![text], true)),
+        (None, Some(texts)) if texts.len() > max_texts => Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_texts",
+            format!("{} texts; at most {max_texts} per request", texts.len()),
+        )),
+        (None, Some(texts)) => Ok((texts, false)),
+        (Some(_), Some(_)) => Err(ApiError::invalid("give `text` or `texts`, not both")),
+        (None, None) => Err(ApiError::invalid("missing `text` (or `texts`)")),
     }
 }
-
 
 /// A time zone: a UTC offset or an IANA name.
 #[derive(Debug, Clone, Copy)]
@@ -234,22 +231,20 @@ fn context(
     timezone: Option<&str>,
     locale: Option<&str>,
 ) -> Result<Context, ApiError> {
-    {
-        let zone = timezone.map(Zone::parse).transpose()?;
-        let reference_time = match (reference_time, zone) {
-            (Some(t), zone) => {
-                let t = parse_time(t, "reference_time")?;
-                zone.map_or(t, |z| z.convert(t.with_timezone(&Utc)))
-            }
-            (None, Some(zone)) => zone.convert(Utc::now()),
-            (None, None) => Local::now().fixed_offset(),
-        };
-        let locale = locale.map(parse_locale).transpose()?;
-        Ok(Context {
-            reference_time,
-            locale,
-        })
-    }
+    let zone = timezone.map(Zone::parse).transpose()?;
+    let reference_time = match (reference_time, zone) {
+        (Some(t), zone) => {
+            let t = parse_time(t, "reference_time")?;
+            zone.map_or(t, |z| z.convert(t.with_timezone(&Utc)))
+        }
+        (None, Some(zone)) => zone.convert(Utc::now()),
+        (None, None) => Local::now().fixed_offset(),
+    };
+    let locale = locale.map(parse_locale).transpose()?;
+    Ok(Context {
+        reference_time,
+        locale,
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -286,9 +281,12 @@ pub async fn analyze(
     let analyses = state.batcher.analyze(texts, contexts).await?;
     let mut out = Vec::with_capacity(analyses.len());
     for (i, mut analysis) in analyses.into_iter().enumerate() {
-        let redacted = keep
-            .as_ref()
-            .map(|texts| state.analyzer.redact_analysis(&texts[i], &mut analysis).text);
+        let redacted = keep.as_ref().map(|texts| {
+            state
+                .analyzer
+                .redact_analysis(&texts[i], &mut analysis)
+                .text
+        });
         let mut value = serde_json::to_value(&analysis).map_err(internal)?;
         if let (Some(text), Value::Object(map)) = (redacted, &mut value) {
             map.insert("redacted_text".into(), text.into());
@@ -328,10 +326,7 @@ pub async fn redact(
     let (texts, single) = take_texts(request.text, request.texts, state.max_texts)?;
     let analyzer = state.analyzer.clone();
     let mut redactions = tokio::task::spawn_blocking(move || {
-        texts
-            .iter()
-            .map(|t| analyzer.redact(t))
-            .collect::<Vec<_>>()
+        texts.iter().map(|t| analyzer.redact(t)).collect::<Vec<_>>()
     })
     .await
     .map_err(internal)?;
@@ -478,8 +473,7 @@ pub async fn conversation_turn(
     Ok(Json(json!({"conversation": id, "analysis": analysis})))
 }
 
-fn not_found(id: &str) -> ApiError {
-    let _ = id;
+fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_found",
@@ -497,7 +491,7 @@ pub async fn get_conversation(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     check_id(&id)?;
-    let shared = state.store.get(&id).ok_or_else(|| not_found(&id))?;
+    let shared = state.store.get(&id).ok_or_else(not_found)?;
     let conversation = shared.lock().await;
     Ok(Json(
         json!({"conversation": id, "state": state_json(&conversation)?}),
@@ -515,7 +509,7 @@ pub async fn delete_conversation(
     if removed {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(not_found(&id))
+        Err(not_found())
     }
 }
 

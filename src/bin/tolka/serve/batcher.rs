@@ -7,7 +7,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
@@ -216,12 +216,7 @@ impl Worker {
                         if now >= deadline {
                             None
                         } else {
-                            match self.receiver.recv_timeout(deadline - now) {
-                                Ok(job) => Some(job),
-                                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
-                                    None
-                                }
-                            }
+                            self.receiver.recv_timeout(deadline - now).ok()
                         }
                     }
                     Err(_) => None,
@@ -288,12 +283,11 @@ impl Worker {
     }
 
     fn run_batch(&self, texts: &[&str], contexts: &[Context]) -> Result<Vec<Analysis>, String> {
-        match catch_unwind(AssertUnwindSafe(|| {
-            self.analyzer.analyze_batch_each(texts, contexts)
-        })) {
-            Ok(Ok(analyses)) => Ok(analyses),
+        let run = || self.analyzer.analyze_batch_each(texts, contexts).ok();
+        match catch_unwind(AssertUnwindSafe(run)) {
+            Ok(Some(analyses)) => Ok(analyses),
             // The error may quote the input: neither the log nor the answer carries it.
-            Ok(Err(_)) => {
+            Ok(None) => {
                 tracing::error!(texts = texts.len(), "a batch failed");
                 Err("the analysis failed".into())
             }

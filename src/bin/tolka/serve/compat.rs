@@ -32,7 +32,7 @@ pub async fn rasa_parse(
         .batcher
         .analyze(vec![request.text.clone()], vec![context])
         .await?;
-    let analysis = analyses.pop().unwrap_or_else(|| unreachable_analysis());
+    let analysis = analyses.pop().unwrap_or_else(unreachable_analysis);
     Ok(Json(rasa_result(&request.text, &analysis)))
 }
 
@@ -150,11 +150,13 @@ pub async fn duckling_parse(
             .parse::<i64>()
             .ok()
             .and_then(|ms| Utc.timestamp_millis_opt(ms).single())
-            .ok_or_else(|| ApiError::new(
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_request",
-                "`reftime` is not a time in milliseconds since 1970",
-            ))?,
+            .ok_or_else(|| {
+                ApiError::new(
+                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_request",
+                    "`reftime` is not a time in milliseconds since 1970",
+                )
+            })?,
         _ => Utc::now(),
     };
     let reference_time = match zone {
@@ -265,7 +267,10 @@ fn midnight(day: NaiveDate, offset: FixedOffset) -> DateTime<FixedOffset> {
 fn duckling_value(m: &Match, reference_time: DateTime<FixedOffset>) -> Option<(&str, Json_)> {
     let value = |v: Json_| json!({"type": "value", "value": v});
     Some(match &m.value {
-        Value::Money { amount: a, currency } => (
+        Value::Money {
+            amount: a,
+            currency,
+        } => (
             "amount-of-money",
             json!({"type": "value", "value": amount(a), "unit": currency}),
         ),
@@ -312,7 +317,10 @@ fn duckling_value(m: &Match, reference_time: DateTime<FixedOffset>) -> Option<(&
                 "to": {"value": stamp(*to), "grain": "minute"},
             }),
         ),
-        Value::Duration { value: iso, seconds } => (
+        Value::Duration {
+            value: iso,
+            seconds,
+        } => (
             "duration",
             json!({
                 "type": "value",
@@ -332,7 +340,10 @@ fn duckling_value(m: &Match, reference_time: DateTime<FixedOffset>) -> Option<(&
                 .split(['/', '?', '#'])
                 .next()
                 .unwrap_or_default();
-            ("url", json!({"type": "value", "value": v, "domain": domain}))
+            (
+                "url",
+                json!({"type": "value", "value": v, "domain": domain}),
+            )
         }
         // The card number itself is not kept, only its issuer and last four digits.
         Value::Card { brand, last4 } => (
@@ -358,8 +369,6 @@ fn duckling_value(m: &Match, reference_time: DateTime<FixedOffset>) -> Option<(&
             json!({"type": "value", "value": name, "id": id, "entry_type": entry_type}),
         ),
         Value::PersonalNumber { .. } | Value::Iban { .. } => return None,
-        #[allow(unreachable_patterns)]
-        _ => return None,
     })
 }
 
@@ -381,8 +390,8 @@ mod tests {
         let list = out.as_array().unwrap();
         let time = list.iter().find(|e| e["dim"] == "time").expect("a time");
         assert_eq!(time["body"], "imorgon");
-        assert_eq!(time["start"], 16);
-        assert_eq!(time["end"], 23);
+        assert_eq!(time["start"], 15);
+        assert_eq!(time["end"], 22);
         assert_eq!(time["value"]["value"], "2026-11-25T00:00:00.000+01:00");
         assert_eq!(time["value"]["grain"], "day");
         let money = list

@@ -48,7 +48,11 @@ impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("tolka");
         let requests = Family::<RequestLabels, Counter>::default();
-        registry.register("requests", "HTTP requests by route and status", requests.clone());
+        registry.register(
+            "requests",
+            "HTTP requests by route and status",
+            requests.clone(),
+        );
         let duration: DurationFamily = Family::new_with_constructor(duration_histogram);
         registry.register(
             "request_duration_seconds",
@@ -64,7 +68,11 @@ impl Metrics {
         let batch_size = Histogram::new(exponential_buckets(1.0, 2.0, 10));
         registry.register("batch_size", "Texts per encoder batch", batch_size.clone());
         let texts = Counter::default();
-        registry.register("texts_analysed", "Texts analysed by the model", texts.clone());
+        registry.register(
+            "texts_analysed",
+            "Texts analysed by the model",
+            texts.clone(),
+        );
         let conversations = Gauge::default();
         registry.register(
             "conversations",

@@ -95,6 +95,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 .unwrap_or_else(|_| "tolka=info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let started = Instant::now();
     let analyzer = Arc::new(args.model.load()?);
@@ -145,10 +146,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
         let sweeper = tokio::spawn({
             let state = Arc::downgrade(&state);
             async move {
-                let mut tick = tokio::time::interval((ttl / 4).clamp(
-                    Duration::from_secs(1),
-                    Duration::from_secs(60),
-                ));
+                let mut tick = tokio::time::interval(
+                    (ttl / 4).clamp(Duration::from_secs(1), Duration::from_secs(60)),
+                );
                 loop {
                     tick.tick().await;
                     let Some(state) = state.upgrade() else { break };
@@ -262,7 +262,11 @@ fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 }
 
 async fn no_route() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route; see /openapi.json")
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such route; see /openapi.json",
+    )
 }
 
 async fn wrong_method() -> ApiError {

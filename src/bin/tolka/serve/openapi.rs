@@ -170,7 +170,10 @@ mod tests {
             .collect();
         assert_eq!(routes.len(), 13, "{routes:?}");
         for route in routes {
-            assert!(spec["paths"].get(route).is_some(), "{route} is not in the OpenAPI document");
+            assert!(
+                spec["paths"].get(route).is_some(),
+                "{route} is not in the OpenAPI document"
+            );
         }
     }
 }
