@@ -4,9 +4,10 @@
 //! statuses, connection errors.
 //!
 //! ```text
-//! cargo run --release --example loadgen -- 127.0.0.1:8080 32 10 texts.txt
+//! cargo run --release --example loadgen -- 127.0.0.1:8080 32 10 texts.txt [RATE]
 //! ```
-//! (address, clients, seconds, a file with one text per line).
+//! (address, clients, seconds, a file with one text per line; with RATE, the clients together
+//! send at most RATE requests per second, evenly paced: an open-loop load below capacity).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -55,13 +56,18 @@ struct Client {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 5 {
-        eprintln!("usage: loadgen ADDRESS CLIENTS SECONDS TEXTS_FILE");
+    if !(5..=6).contains(&args.len()) {
+        eprintln!("usage: loadgen ADDRESS CLIENTS SECONDS TEXTS_FILE [RATE]");
         std::process::exit(2);
     }
     let address = args[1].clone();
     let clients: usize = args[2].parse().expect("CLIENTS is a number");
     let seconds: f64 = args[3].parse().expect("SECONDS is a number");
+    // Each client's interval between sends when paced.
+    let interval = args.get(5).map(|rate| {
+        let rate: f64 = rate.parse().expect("RATE is a number");
+        Duration::from_secs_f64(clients as f64 / rate)
+    });
     let texts: Vec<String> = std::fs::read_to_string(&args[4])
         .expect("reading TEXTS_FILE")
         .lines()
@@ -86,6 +92,8 @@ fn main() {
         let handles: Vec<_> = (0..clients)
             .map(|c| {
                 let (requests, address) = (&requests, &address);
+                // Paced clients start spread over one interval.
+                let mut next = interval.map(|i| Instant::now() + i.mul_f64(c as f64 / clients as f64));
                 scope.spawn(move || {
                     let mut client = Client {
                         latencies: Vec::new(),
@@ -101,6 +109,13 @@ fn main() {
                             stream = connect(address);
                             continue;
                         };
+                        if let (Some(at), Some(interval)) = (next.as_mut(), interval) {
+                            let now = Instant::now();
+                            if *at > now {
+                                std::thread::sleep(*at - now);
+                            }
+                            *at += interval;
+                        }
                         let t = Instant::now();
                         match exchange(s, &requests[i % requests.len()]) {
                             Some(status) => {
