@@ -15,28 +15,45 @@ for precision, t in tolka.items():
     name = "tolka" if t["precision"] == "f32" else f"tolka {t['precision']}"
     rows[name] = {r["batch_size"]: r["utterances_per_s"] for r in t["results"]}
     latency[name] = t["latency_ms"]
+PEERS = ("pytorch", "onnxruntime", "onnxruntime-fused", "onnxruntime-int8")
 for r in peers:
-    if r.get("peer") in ("pytorch", "onnxruntime") and "batch" in r:
+    if r.get("peer") in PEERS and "batch" in r:
         rows.setdefault(r["peer"], {})[r["batch"]] = r["sent_per_s_tok_incl"]
-    if r.get("peer") in ("pytorch", "onnxruntime") and "latency_ms_p50" in r:
+    if r.get("peer") in PEERS and "latency_ms_p50" in r:
         latency[r["peer"]] = {"p50": r["latency_ms_p50"], "p95": r.get("latency_ms_p95")}
 
 ours = [n for n in rows if n.startswith("tolka")]
-ort = rows.get("onnxruntime", {})
 batches = sorted(rows[ours[0]])
-print("| batch | " + " | ".join(f"{n} utt/s" for n in ours)
-      + " | PyTorch sent/s | ONNX Runtime sent/s | " + " | ".join(f"{n} ÷ ORT" for n in ours) + " |")
-print("|---:|" + "---:|" * (2 * len(ours) + 2))
+
+
+def best_f32_peer(b):
+    """The faster ONNX Runtime f32 graph at batch b (plain or BERT-fused)."""
+    return max((rows.get(p, {}).get(b) or 0 for p in ("onnxruntime", "onnxruntime-fused")),
+               default=0) or None
+
+
+# Each tolka precision against its fair peer: f32 against the best ONNX Runtime f32 graph,
+# int8 against ONNX Runtime's own dynamic int8.
+peer_of = {n: (best_f32_peer if n == "tolka" else (lambda b: rows.get("onnxruntime-int8", {}).get(b)))
+           for n in ours}
+peer_name = {n: "best ORT f32" if n == "tolka" else "ORT int8" for n in ours}
+shown = [p for p in PEERS if p in rows]
+print("| batch | " + " | ".join(f"{n} utt/s" for n in ours) + " | "
+      + " | ".join(f"{p} sent/s" for p in shown) + " | "
+      + " | ".join(f"{n} ÷ {peer_name[n]}" for n in ours) + " |")
+print("|---:|" + "---:|" * (len(ours) + len(shown) + len(ours)))
 for b in batches:
-    o = ort.get(b)
     cells = [f"{rows[n][b]:.1f}" for n in ours]
-    cells += [f"{rows.get('pytorch', {}).get(b, 'n/a')}", f"{o or 'n/a'}"]
-    cells += [f"{rows[n][b] / o:.2f}×" if o else "n/a" for n in ours]
+    cells += [f"{rows[p][b]:.1f}" if b in rows[p] else "n/a" for p in shown]
+    cells += [f"{rows[n][b] / peer_of[n](b):.2f}×" if peer_of[n](b) else "n/a" for n in ours]
     print(f"| {b} | " + " | ".join(cells) + " |")
 best = {n: max(r.values()) for n, r in rows.items()}
-if ort:
-    print("\nbest batch size: " + ", ".join(f"{n} {v:.1f}" for n, v in best.items())
-          + "; " + ", ".join(f"{n} ÷ ORT {best[n] / best['onnxruntime']:.2f}×" for n in ours))
+print("\nbest batch size: " + ", ".join(f"{n} {v:.1f}" for n, v in best.items()))
+for n in ours:
+    peer_best = max((peer_of[n](b) or 0 for b in batches), default=0)
+    if peer_best:
+        print(f"- {n} ÷ {peer_name[n]}: batch 1 {rows[n][1] / peer_of[n](1):.2f}×, "
+              f"best batch {best[n] / peer_best:.2f}×")
 print()
 print("| single-utterance latency | " + " | ".join(latency) + " |")
 print("|---|" + "---:|" * len(latency))
@@ -55,7 +72,7 @@ ymax = max(v for r in rows.values() for v in r.values()) * 1.1
 xs = {b: L + (W - L - R) * i / max(len(batches) - 1, 1) for i, b in enumerate(batches)}
 y = lambda v: T + (H - T - B) * (1 - v / ymax)
 colors = {"tolka": "#d62728", "tolka int8": "#ff7f0e", "onnxruntime": "#1f77b4",
-          "pytorch": "#7f7f7f"}
+          "onnxruntime-fused": "#17becf", "onnxruntime-int8": "#9467bd", "pytorch": "#7f7f7f"}
 svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
        f'font-family="sans-serif" font-size="12">',
        f'<rect width="{W}" height="{H}" fill="white"/>',
