@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use tolka::train::TrainOptions;
 use tolka::{Analyzer, Device};
 
-use crate::convert::{extract_path, extract_paths, extract_text, extract_texts, to_py};
+use crate::convert::{Count, extract_path, extract_paths, extract_text, extract_texts, to_py};
 use crate::errors::{Failure, Stage, guard, invalid_input, to_pyerr};
 use crate::results::PyAnalysis;
 
@@ -40,12 +40,6 @@ pub fn default_model_dir() -> PathBuf {
         .map_or_else(built_in_model_dir, PathBuf::from)
 }
 
-/// A non-negative option as `usize`, or `InvalidInputError` naming it.
-fn count(py: Python<'_>, name: &str, value: i64) -> PyResult<usize> {
-    usize::try_from(value)
-        .map_err(|_| invalid_input(py, format!("{name} must not be negative (got {value})")))
-}
-
 /// Loading options, kept for `repr` and the properties.
 #[derive(Clone)]
 struct Options {
@@ -61,16 +55,16 @@ impl Options {
         py: Python<'_>,
         model_dir: Option<PathBuf>,
         device: &str,
-        batch_size: i64,
-        threads: Option<i64>,
-        max_length: Option<i64>,
+        batch_size: Count,
+        threads: Option<Count>,
+        max_length: Option<Count>,
     ) -> PyResult<Self> {
         Ok(Self {
             model_dir: model_dir.unwrap_or_else(default_model_dir),
             device: device.to_owned(),
-            batch_size: count(py, "batch_size", batch_size)?,
-            threads: threads.map(|t| count(py, "threads", t)).transpose()?,
-            max_length: max_length.map(|m| count(py, "max_length", m)).transpose()?,
+            batch_size: batch_size.get(py, "batch_size")?,
+            threads: threads.map(|t| t.get(py, "threads")).transpose()?,
+            max_length: max_length.map(|m| m.get(py, "max_length")).transpose()?,
         })
     }
 
@@ -114,14 +108,14 @@ impl PyAnalyzer {
 #[pymethods]
 impl PyAnalyzer {
     #[new]
-    #[pyo3(signature = (model_dir=None, *, device="cpu", batch_size=32, threads=None, max_length=None))]
+    #[pyo3(signature = (model_dir=None, *, device="cpu", batch_size=Count::new(32), threads=None, max_length=None))]
     fn new(
         py: Python<'_>,
         model_dir: Option<&Bound<'_, PyAny>>,
         device: &str,
-        batch_size: i64,
-        threads: Option<i64>,
-        max_length: Option<i64>,
+        batch_size: Count,
+        threads: Option<Count>,
+        max_length: Option<Count>,
     ) -> PyResult<Self> {
         let model_dir = extract_path(model_dir, "model_dir")?;
         let options = Options::new(py, model_dir, device, batch_size, threads, max_length)?;
@@ -256,15 +250,15 @@ fn evaluate_with<'py>(
 /// Scores a model on a labelled JSONL file. Returns the dict of `tolka eval --json`:
 /// `{"intent": {...}, "entities": {...}, "sentiment": {...}, "count": n}`.
 #[pyfunction]
-#[pyo3(signature = (model_dir, data, *, device="cpu", batch_size=32, threads=None, max_length=None))]
+#[pyo3(signature = (model_dir, data, *, device="cpu", batch_size=Count::new(32), threads=None, max_length=None))]
 pub fn evaluate<'py>(
     py: Python<'py>,
     model_dir: Option<&Bound<'py, PyAny>>,
     data: &Bound<'py, PyAny>,
     device: &str,
-    batch_size: i64,
-    threads: Option<i64>,
-    max_length: Option<i64>,
+    batch_size: Count,
+    threads: Option<Count>,
+    max_length: Option<Count>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let model_dir = extract_path(model_dir, "model_dir")?;
     let data = required_path(data, "data")?;
@@ -278,8 +272,9 @@ pub fn evaluate<'py>(
 /// Returns the report: `{"heads": [...], "oos_threshold": float | None, "model_dir": out}`.
 #[pyfunction]
 #[pyo3(signature = (
-    data, dev, out, *, encoder=None, name=None, seed=13, epochs=100, patience=5, lr=3e-3,
-    hidden=Vec::new(), entity_hidden=Vec::new(), max_length=128, oos_label="oos",
+    data, dev, out, *, encoder=None, name=None, seed=13, epochs=Count::new(100),
+    patience=Count::new(5), lr=3e-3, hidden=Vec::new(), entity_hidden=Vec::new(),
+    max_length=Count::new(128), oos_label="oos",
     oos_threshold=None, neutral_band=0.0, oos_pool=true,
 ))]
 #[allow(clippy::too_many_arguments)]
@@ -291,12 +286,12 @@ pub fn train<'py>(
     encoder: Option<&Bound<'py, PyAny>>,
     name: Option<String>,
     seed: u64,
-    epochs: i64,
-    patience: i64,
+    epochs: Count,
+    patience: Count,
     lr: f64,
-    hidden: Vec<i64>,
-    entity_hidden: Vec<i64>,
-    max_length: i64,
+    hidden: Vec<Count>,
+    entity_hidden: Vec<Count>,
+    max_length: Count,
     oos_label: &str,
     oos_threshold: Option<f32>,
     neutral_band: f32,
@@ -309,8 +304,8 @@ pub fn train<'py>(
     if data.is_empty() {
         return Err(invalid_input(py, "no training data files given"));
     }
-    let sizes = |name: &str, v: &[i64]| -> PyResult<Vec<usize>> {
-        v.iter().map(|&x| count(py, name, x)).collect()
+    let sizes = |name: &str, v: Vec<Count>| -> PyResult<Vec<usize>> {
+        v.into_iter().map(|x| x.get(py, name)).collect()
     };
     let encoder_dir = encoder.unwrap_or_else(built_in_encoder_dir);
     let options = TrainOptions {
@@ -322,13 +317,13 @@ pub fn train<'py>(
             .file_name()
             .map_or("encoder".into(), |n| n.to_string_lossy().into_owned()),
         encoder_dir,
-        max_length: count(py, "max_length", max_length)?,
+        max_length: max_length.get(py, "max_length")?,
         seed,
-        max_epochs: count(py, "epochs", epochs)?,
-        patience: count(py, "patience", patience)?,
+        max_epochs: epochs.get(py, "epochs")?,
+        patience: patience.get(py, "patience")?,
         learning_rate: lr,
-        hidden: sizes("hidden", &hidden)?,
-        entity_hidden: sizes("entity_hidden", &entity_hidden)?,
+        hidden: sizes("hidden", hidden)?,
+        entity_hidden: sizes("entity_hidden", entity_hidden)?,
         oos_label: oos_label.to_owned(),
         oos_threshold,
         neutral_band,

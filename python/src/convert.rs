@@ -3,9 +3,11 @@
 
 use std::path::PathBuf;
 
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyList, PyString};
+
+use crate::errors::invalid_input;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -77,7 +79,10 @@ pub fn extract_text(obj: &Bound<'_, PyAny>, arg: &str) -> PyResult<String> {
             type_name(obj)
         ))
     })?;
-    Ok(text.to_cow()?.into_owned())
+    Ok(text
+        .to_cow()
+        .map_err(|e| invalid_input(obj.py(), format!("argument '{arg}': {e}")))?
+        .into_owned())
 }
 
 /// Extracts an optional path argument (str or os.PathLike), naming the argument on error.
@@ -118,7 +123,10 @@ pub fn extract_texts(obj: &Bound<'_, PyAny>, arg: &str) -> PyResult<Vec<String>>
                 type_name(&item)
             ))
         })?;
-        texts.push(text.to_cow()?.into_owned());
+        let text = text
+            .to_cow()
+            .map_err(|e| invalid_input(obj.py(), format!("argument '{arg}': item {i}: {e}")))?;
+        texts.push(text.into_owned());
     }
     Ok(texts)
 }
@@ -144,4 +152,56 @@ pub fn extract_paths(obj: &Bound<'_, PyAny>, arg: &str) -> PyResult<Vec<PathBuf>
         paths.push(item.extract::<PathBuf>().map_err(|_| bad(&item))?);
     }
     Ok(paths)
+}
+
+/// An integer option (`batch_size`, `threads`, `epochs`…) as Python passed it: any int
+/// (what `operator.index` takes) except a `bool`. [`Count::get`] checks the range and names
+/// the argument, so that `2**70` is an `InvalidInputError`, not an `OverflowError`.
+pub struct Count(Passed);
+
+enum Passed {
+    Int(i64),
+    Bool,
+    /// Beyond `i64`: its `repr`.
+    Huge(String),
+}
+
+impl Count {
+    /// A default value.
+    pub const fn new(value: i64) -> Self {
+        Count(Passed::Int(value))
+    }
+
+    /// The value as a `usize`, or the error naming argument `arg`.
+    pub fn get(self, py: Python<'_>, arg: &str) -> PyResult<usize> {
+        match self.0 {
+            Passed::Int(value) => usize::try_from(value).map_err(|_| {
+                invalid_input(py, format!("{arg} must not be negative (got {value})"))
+            }),
+            Passed::Bool => Err(PyTypeError::new_err(format!(
+                "argument '{arg}': expected int, got bool"
+            ))),
+            Passed::Huge(repr) => Err(invalid_input(
+                py,
+                format!("{arg} is out of range (got {repr})"),
+            )),
+        }
+    }
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Count {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if obj.is_instance_of::<PyBool>() {
+            return Ok(Count(Passed::Bool));
+        }
+        match obj.extract::<i64>() {
+            Ok(value) => Ok(Count(Passed::Int(value))),
+            Err(e) if e.is_instance_of::<PyOverflowError>(obj.py()) => {
+                Ok(Count(Passed::Huge(obj.repr()?.to_string())))
+            }
+            Err(e) => Err(e),
+        }
+    }
 }

@@ -159,3 +159,19 @@ def test_panic_does_not_crash_a_fresh_interpreter():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "caught TolkaError"
+
+
+def test_counts_refuse_bools_and_huge_ints(model_dir):
+    with pytest.raises(TypeError, match="batch_size.*bool"):
+        tolka.Analyzer(model_dir, batch_size=True)
+    for kwargs in ({"batch_size": 2**70}, {"threads": 2**70}, {"max_length": -(2**70)}):
+        (name,) = kwargs
+        with pytest.raises(tolka.InvalidInputError, match=name):
+            tolka.Analyzer(model_dir, **kwargs)
+
+
+def test_lone_surrogate_is_invalid_input(analyzer):
+    with pytest.raises(tolka.InvalidInputError, match="'text'"):
+        analyzer.analyze("a \ud800 b")
+    with pytest.raises(tolka.InvalidInputError, match="item 1"):
+        analyzer.analyze_batch(["fine", "\udfff"])
