@@ -93,7 +93,8 @@ fn main() {
             .map(|c| {
                 let (requests, address) = (&requests, &address);
                 // Paced clients start spread over one interval.
-                let mut next = interval.map(|i| Instant::now() + i.mul_f64(c as f64 / clients as f64));
+                let mut next =
+                    interval.map(|i| Instant::now() + i.mul_f64(c as f64 / clients as f64));
                 scope.spawn(move || {
                     let mut client = Client {
                         latencies: Vec::new(),

@@ -20,6 +20,7 @@ use rayon::prelude::*;
 
 use crate::model::Precision;
 use crate::model::bert::{encoder_root, fused_qkv};
+use crate::model::e5s1::Q4Rows;
 use crate::model::int8::QDense;
 use crate::model::packed::PackedDense;
 use crate::model::{SendPtr, dense_rows};
@@ -261,8 +262,32 @@ struct Layer {
 }
 
 /// The encoder (embeddings + transformer layers) of a BERT-family model, for the CPU.
+/// The word embedding: f32 rows, or the 4-bit blocks of an E5S1 file dequantised a row at
+/// a time (no f32 copy of a 250k-row table).
+enum WordTable {
+    F32(Vec<f32>),
+    Q4(Q4Rows),
+}
+
+impl WordTable {
+    fn rows(&self, width: usize) -> usize {
+        match self {
+            WordTable::F32(table) => table.len() / width,
+            WordTable::Q4(table) => table.rows(),
+        }
+    }
+
+    /// Row `id` into `out`.
+    fn row_into(&self, id: usize, out: &mut [f32]) {
+        match self {
+            WordTable::F32(table) => out.copy_from_slice(&table[id * out.len()..][..out.len()]),
+            WordTable::Q4(table) => table.row_into(id, out),
+        }
+    }
+}
+
 pub(crate) struct CpuBert {
-    word_embeddings: Vec<f32>,
+    word_embeddings: WordTable,
     position_embeddings: Vec<f32>,
     token_type: Vec<f32>,
     embedding_norm: Norm,
@@ -285,10 +310,13 @@ struct Scratch {
 impl CpuBert {
     /// Loads the encoder; with [`Precision::Int8`] its dense layers run in int8 where the CPU
     /// has AVX-512 VNNI (see [`CpuBert::precision`]), attention, GELU and LayerNorm in f32.
+    /// `words` is the word embedding kept 4-bit (E5S1); without it the embedding is read
+    /// from `vb`.
     pub fn load(
         vb: VarBuilder,
         config: &Config,
         precision: Precision,
+        words: Option<Q4Rows>,
     ) -> candle_core::Result<Self> {
         let (vb, head_dim) = encoder_root(vb, config)?;
         let h = config.hidden_size;
@@ -327,8 +355,17 @@ impl CpuBert {
         let table = |name: &str, rows: usize| -> candle_core::Result<Vec<f32>> {
             emb.get((rows, h), name)?.flatten_all()?.to_vec1()
         };
+        let word_embeddings = match words {
+            Some(words) if words.rows() == config.vocab_size => WordTable::Q4(words),
+            Some(words) => candle_core::bail!(
+                "the word embedding has {} rows for a vocabulary of {}",
+                words.rows(),
+                config.vocab_size
+            ),
+            None => WordTable::F32(table("word_embeddings.weight", config.vocab_size)?),
+        };
         Ok(Self {
-            word_embeddings: table("word_embeddings.weight", config.vocab_size)?,
+            word_embeddings,
             position_embeddings: table(
                 "position_embeddings.weight",
                 config.max_position_embeddings,
@@ -359,7 +396,7 @@ impl CpuBert {
     /// All texts use token type 0.
     pub fn forward(&self, sequences: &[&[u32]]) -> candle_core::Result<Vec<f32>> {
         let h = self.hidden;
-        let vocab = self.word_embeddings.len() / h;
+        let vocab = self.word_embeddings.rows(h);
         let mut spans = Vec::with_capacity(sequences.len());
         let mut tokens = 0;
         for seq in sequences {
@@ -382,10 +419,10 @@ impl CpuBert {
         for seq in sequences {
             for (position, &id) in seq.iter().enumerate() {
                 let row = rows.next().expect("sized by the token count");
-                let word = &self.word_embeddings[id as usize * h..][..h];
+                self.word_embeddings.row_into(id as usize, row);
                 let pos = &self.position_embeddings[position * h..][..h];
-                for (((x, w), p), t) in row.iter_mut().zip(word).zip(pos).zip(&self.token_type) {
-                    *x = w + p + t;
+                for ((x, p), t) in row.iter_mut().zip(pos).zip(&self.token_type) {
+                    *x = *x + p + t;
                 }
             }
         }

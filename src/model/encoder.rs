@@ -33,6 +33,9 @@ pub(crate) struct Parts {
     pub pad_id: u32,
     pub sha256: String,
     pub weights_path: PathBuf,
+    /// The word embedding in its 4-bit blocks (E5S1 weights loaded for the CPU encoder),
+    /// instead of an f32 tensor in the weights.
+    pub words: Option<crate::model::e5s1::Q4Rows>,
 }
 
 /// The forward pass: plain buffers on the CPU, candle tensors on an accelerator.
@@ -72,9 +75,12 @@ impl Encoder {
         vocabulary: Option<&Vocabulary>,
         precision: Precision,
     ) -> Result<Self> {
-        let (vb, config, parts) = Self::weights(dir, device, adapters, vocabulary)?;
+        let cpu = matches!(device, Device::Cpu);
+        let (vb, config, mut parts) = Self::weights(dir, device, adapters, vocabulary, cpu)?;
         let model = match device {
-            Device::Cpu => CpuBert::load(vb, &config, precision).map(Backend::Cpu),
+            Device::Cpu => {
+                CpuBert::load(vb, &config, precision, parts.words.take()).map(Backend::Cpu)
+            }
             _ => Bert::load(vb, &config).map(Backend::Candle),
         }
         .map_err(|source| Error::Tensors {
@@ -95,12 +101,14 @@ impl Encoder {
     }
 
     /// The weights (adapters merged, word embedding restricted to `vocabulary`),
-    /// configuration, tokenizer and special tokens in `dir`.
+    /// configuration, tokenizer and special tokens in `dir`. With `q4_words`, a 4-bit word
+    /// embedding (E5S1) stays 4-bit in [`Parts::words`] instead of the weights.
     pub(crate) fn weights(
         dir: &Path,
         device: &Device,
         adapters: Option<(&Path, &LoraConfig)>,
         vocabulary: Option<&Vocabulary>,
+        q4_words: bool,
     ) -> Result<(VarBuilder<'static>, BertConfig, Parts)> {
         let file = |name: &'static str| -> Result<PathBuf> {
             let path = dir.join(name);
@@ -185,8 +193,11 @@ impl Encoder {
 
         let sha256 = sha256_file(&weights_path)?;
         // The E5S1 header is authoritative for its model's dimensions.
+        let mut words = None;
         let (vb, mut config) = if weights_path.extension().is_some_and(|e| e == "e5s1") {
-            let (header, mut tensors) = crate::model::e5s1::load(&weights_path, device, rows)?;
+            let (header, mut tensors, q4) =
+                crate::model::e5s1::load(&weights_path, device, rows, q4_words)?;
+            words = q4;
             let config = crate::model::e5s1::bert_config(&header);
             if let Some((path, lora)) = adapters {
                 crate::model::lora::merge(&mut tensors, path, lora, &config)?;
@@ -249,6 +260,7 @@ impl Encoder {
                 pad_id,
                 sha256,
                 weights_path,
+                words,
             },
         ))
     }

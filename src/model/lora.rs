@@ -598,7 +598,7 @@ pub(crate) mod tests {
 
     fn cpu_forward(weights: HashMap<String, Tensor>, full: &[Vec<u32>]) -> Vec<f32> {
         let vb = VarBuilder::from_tensors(weights, DType::F32, &Device::Cpu);
-        let cpu = CpuBert::load(vb, &tiny_config(), crate::model::Precision::F32).unwrap();
+        let cpu = CpuBert::load(vb, &tiny_config(), crate::model::Precision::F32, None).unwrap();
         let seqs: Vec<&[u32]> = full.iter().map(Vec::as_slice).collect();
         cpu.forward(&seqs).unwrap()
     }

@@ -658,7 +658,8 @@ fn finetune_encoder(
             }
         })
         .collect();
-    let (vb, config, parts) = Encoder::weights(&options.encoder_dir, &Device::Cpu, None, None)?;
+    let (vb, config, parts) =
+        Encoder::weights(&options.encoder_dir, &Device::Cpu, None, None, false)?;
     let model = TrainBert::load(vb, &config, &lora, &mut rng).map_err(|source| Error::Tensors {
         path: parts.weights_path.clone(),
         source,

@@ -787,11 +787,13 @@ fn eval(args: EvalArgs) -> Result<()> {
 }
 
 /// Peak resident memory of this process in MiB (Linux `VmHWM`), when known.
-fn peak_rss_mb() -> Option<f64> {
+/// A memory figure of this process from `/proc/self/status` (`VmHWM`: peak resident set,
+/// `VmRSS`: resident now), in MB.
+fn rss_mb(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kb: f64 = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?
         .trim()
         .trim_end_matches("kB")
         .trim()
@@ -849,6 +851,7 @@ fn bench(mut args: BenchArgs) -> Result<()> {
     let analyzer = args.model.load()?;
     analyzer.analyze("warm up")?;
     let cold_start_ms = start.elapsed().as_secs_f64() * 1e3;
+    let loaded_rss_mb = rss_mb("VmRSS");
 
     let mut results = Vec::new();
     for &bs in &args.batch_sizes {
@@ -880,7 +883,8 @@ fn bench(mut args: BenchArgs) -> Result<()> {
     let report = serde_json::json!({
         "results": results,
         "latency_ms": {"p50": percentile(&latencies, 50.0), "p95": percentile(&latencies, 95.0)},
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": rss_mb("VmHWM"),
+        "loaded_rss_mb": loaded_rss_mb,
         "cold_start_ms": cold_start_ms,
         "n": texts.len(),
         "precision": analyzer.precision(),
