@@ -84,6 +84,14 @@ pub enum Error {
     /// An option has a value that cannot work (batch size 0, max length too small...).
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// A text is longer than the analyzer's `max_chars` (the index is the text's position in
+    /// the call).
+    #[error("text {index} has {chars} characters; the limit is {max}")]
+    TextTooLong {
+        index: usize,
+        chars: usize,
+        max: usize,
+    },
     /// CUDA was requested from a build without the `cuda` feature, or no GPU is available.
     #[error("CUDA device unavailable: {0}")]
     Cuda(String),

@@ -169,7 +169,7 @@ pub fn to_pyerr(py: Python<'_>, failure: Failure, stage: Stage) -> PyErr {
                     None,
                 ),
                 E::Data { path, line, .. } => (&exc.invalid_input, Some(path), Some(*line)),
-                E::Config(_) | E::State(_) | E::StateVersion { .. } => {
+                E::Config(_) | E::State(_) | E::StateVersion { .. } | E::TextTooLong { .. } => {
                     (&exc.invalid_input, None, None)
                 }
                 E::Cuda(_) => (&exc.device, None, None),

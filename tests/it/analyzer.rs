@@ -499,3 +499,32 @@ fn redact_analysis_leaves_no_personal_data() {
     // The order id is not personal data and stays.
     assert!(json.contains("A-10293"));
 }
+
+#[test]
+fn texts_over_max_chars_are_refused_before_any_work() {
+    let limited = Analyzer::builder(model_dir())
+        .max_chars(20)
+        .build()
+        .unwrap();
+    assert_eq!(limited.max_chars(), Some(20));
+    // 20 characters in 40 bytes is within the limit; 21 is not.
+    assert!(limited.analyze(&"å".repeat(20)).is_ok());
+    let err = limited
+        .analyze_batch(&["fine", &"å".repeat(21)])
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            tolka::Error::TextTooLong {
+                index: 1,
+                chars: 21,
+                max: 20
+            }
+        ),
+        "{err}"
+    );
+    assert!(matches!(
+        Analyzer::builder(model_dir()).max_chars(0).build(),
+        Err(tolka::Error::Config(_))
+    ));
+}

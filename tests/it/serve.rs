@@ -259,7 +259,14 @@ fn rasa_and_duckling_shapes() {
 
 #[test]
 fn bad_requests_get_json_errors() {
-    let server = Server::start(&["--max-body-bytes", "4096", "--max-texts", "8"]);
+    let server = Server::start(&[
+        "--max-body-bytes",
+        "4096",
+        "--max-texts",
+        "8",
+        "--max-chars",
+        "300",
+    ]);
     let check = |(status, body): (u16, String), want: u16, code: &str| {
         assert_eq!(status, want, "{body}");
         let body = parse(&body);
@@ -323,6 +330,21 @@ fn bad_requests_get_json_errors() {
         413,
         "body_too_large",
     );
+    // 301 characters (in 602 bytes) is over --max-chars; 300 is not.
+    let long = json!({"texts": ["ok", "ö".repeat(301)]}).to_string();
+    check(
+        server.send("POST", "/v1/analyze", json, long.as_bytes()),
+        413,
+        "text_too_long",
+    );
+    let turn = json!({"text": "ö".repeat(301)}).to_string();
+    check(
+        server.send("POST", "/v1/conversations/c/turns", json, turn.as_bytes()),
+        413,
+        "text_too_long",
+    );
+    let (status, _) = server.post("/v1/analyze", &json!({"text": "ö".repeat(300)}));
+    assert_eq!(status, 200);
     let many = json!({"texts": vec!["hi"; 9]}).to_string();
     check(
         server.send("POST", "/v1/analyze", json, many.as_bytes()),

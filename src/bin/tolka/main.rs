@@ -79,6 +79,14 @@ struct ModelArgs {
 
 impl ModelArgs {
     fn load(&self) -> Result<Analyzer> {
+        self.load_with(|builder| builder)
+    }
+
+    /// [`ModelArgs::load`] with more builder options.
+    fn load_with(
+        &self,
+        configure: impl FnOnce(tolka::AnalyzerBuilder) -> tolka::AnalyzerBuilder,
+    ) -> Result<Analyzer> {
         let dir = self.model.clone().unwrap_or_else(default_model_dir);
         let mut builder = Analyzer::builder(&dir)
             .device(self.device.parse()?)
@@ -92,7 +100,7 @@ impl ModelArgs {
         if let Some(precision) = &self.precision {
             builder = builder.precision(precision.parse()?);
         }
-        let analyzer = builder
+        let analyzer = configure(builder)
             .build()
             .with_context(|| format!("loading the model in {}", dir.display()))?;
         if self.precision.as_deref() == Some("int8") && analyzer.precision() != Precision::Int8 {

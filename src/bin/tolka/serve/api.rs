@@ -151,6 +151,26 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for FormBody<T> {
     }
 }
 
+/// 413 `text_too_long` for the first of `texts` over the analyzer's `max_chars`.
+pub fn check_lengths<'a>(
+    state: &AppState,
+    texts: impl IntoIterator<Item = &'a str>,
+) -> Result<(), ApiError> {
+    let Some(max) = state.analyzer.max_chars() else {
+        return Ok(());
+    };
+    for (i, text) in texts.into_iter().enumerate() {
+        if text.len() > max && text.chars().count() > max {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "text_too_long",
+                format!("text {i} is longer than {max} characters (--max-chars)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The texts of a request with `text` or `texts` (exactly one), and whether it had one
 /// `text`.
 fn take_texts(
@@ -270,6 +290,7 @@ pub async fn analyze(
     JsonBody(request): JsonBody<AnalyzeRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let (texts, single) = take_texts(request.text, request.texts, state.max_texts)?;
+    check_lengths(&state, texts.iter().map(String::as_str))?;
     let context = context(
         request.reference_time.as_deref(),
         request.timezone.as_deref(),
@@ -419,6 +440,7 @@ async fn run_turn(
     conversation: &mut Conversation,
     request: TurnRequest,
 ) -> Result<Value, ApiError> {
+    check_lengths(state, [request.text.as_str()])?;
     let time = request
         .time
         .as_deref()

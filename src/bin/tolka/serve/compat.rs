@@ -27,6 +27,7 @@ pub async fn rasa_parse(
     State(state): State<Arc<AppState>>,
     JsonBody(request): JsonBody<RasaRequest>,
 ) -> Result<Json<Json_>, ApiError> {
+    super::api::check_lengths(&state, [request.text.as_str()])?;
     let context = Context::new(chrono::Local::now().fixed_offset());
     let mut analyses = state
         .batcher

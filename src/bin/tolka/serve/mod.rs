@@ -68,6 +68,10 @@ pub struct ServeArgs {
     /// Most texts in one request; more are answered 413
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     max_texts: u32,
+    /// Longest text accepted, in characters; longer are answered 413 (the encoder's time
+    /// grows with a text's length, about 1 s per 10,000 characters on two cores)
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=100_000_000))]
+    max_chars: u32,
     /// Conversations held in memory; the least recently used goes first
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     max_conversations: u32,
@@ -98,7 +102,8 @@ pub fn run(args: ServeArgs) -> Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let started = Instant::now();
-    let analyzer = Arc::new(args.model.load()?);
+    let max_chars = args.max_chars as usize;
+    let analyzer = Arc::new(args.model.load_with(|b| b.max_chars(max_chars))?);
     let model_name = analyzer.manifest().name.clone();
     tracing::info!(
         model = %model_name,

@@ -19,7 +19,7 @@ fn answer(description: &str, schema: Value) -> Value {
 fn errors() -> Value {
     let e = |d: &str| answer(d, json!({"$ref": "#/components/schemas/Error"}));
     json!({
-        "413": e("body over --max-body-bytes, or more than --max-texts texts"),
+        "413": e("body over --max-body-bytes, more than --max-texts texts, or a text over --max-chars"),
         "415": e("not JSON (`Content-Type`)"),
         "422": e("invalid JSON or fields"),
         "429": e("queue full; see `Retry-After`"),
@@ -108,7 +108,7 @@ pub fn spec() -> Value {
         "components": {"schemas": {
             "Error": {"type": "object", "required": ["error", "code"], "properties": {
                 "error": {"type": "string"},
-                "code": {"type": "string", "enum": ["invalid_json", "invalid_request", "invalid_state", "unsupported_media_type", "body_too_large", "too_many_texts", "overloaded", "not_found", "method_not_allowed", "internal", "bad_request"]},
+                "code": {"type": "string", "enum": ["invalid_json", "invalid_request", "invalid_state", "unsupported_media_type", "body_too_large", "too_many_texts", "text_too_long", "overloaded", "not_found", "method_not_allowed", "internal", "bad_request"]},
             }},
             "TextsRequest": texts_request(json!({})),
             "AnalyzeRequest": texts_request(json!({
