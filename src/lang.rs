@@ -9,6 +9,7 @@
 //! (`"en"`, `"sv"`, `"nb"`), else ISO 639-3.
 
 use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
 use whatlang::{Detector, Lang};
 
 use crate::error::{Error, Result};
@@ -32,6 +33,7 @@ pub const DEFAULT_LANGUAGES: &[&str] = &["en", "sv"];
 /// Identifies the language of texts among a fixed set of candidates.
 pub(crate) struct LanguageId {
     detector: Detector,
+    candidates: Vec<Lang>,
 }
 
 impl std::fmt::Debug for LanguageId {
@@ -62,16 +64,30 @@ impl LanguageId {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
-            detector: Detector::with_allowlist(langs),
+            detector: Detector::with_allowlist(langs.clone()),
+            candidates: langs,
         })
     }
 
-    /// The most likely candidate language, or `None` for a text without letters.
+    /// The most likely candidate language, or `None` for a text without letters or in a
+    /// script none of the candidates is written in (whatlang names the one language of a
+    /// script such as Hangul or kana whatever the allowlist says). Full-width Latin letters
+    /// count as Latin.
     pub fn identify(&self, text: &str) -> Option<Language> {
-        self.detector.detect(text).map(|info| Language {
-            code: code(info.lang()).to_owned(),
-            confidence: info.confidence() as f32,
-        })
+        let folded: String;
+        let text = if text.chars().any(|c| ('\u{FF01}'..='\u{FF5E}').contains(&c)) {
+            folded = text.nfkc().collect();
+            &folded
+        } else {
+            text
+        };
+        self.detector
+            .detect(text)
+            .filter(|info| self.candidates.contains(&info.lang()))
+            .map(|info| Language {
+                code: code(info.lang()).to_owned(),
+                confidence: info.confidence() as f32,
+            })
     }
 }
 
@@ -188,5 +204,27 @@ mod tests {
             LanguageId::new::<&str>(&[]),
             Err(Error::Config(_))
         ));
+    }
+
+    #[test]
+    fn other_scripts_are_no_candidate_language() {
+        let id = LanguageId::new(DEFAULT_LANGUAGES).unwrap();
+        for text in [
+            "我想退货，订单号是多少？",
+            "注文はどこですか",
+            "주문은 어디에 있나요",
+            "Где мой заказ?",
+            "أين طلبي",
+        ] {
+            assert_eq!(id.identify(text), None, "{text}");
+        }
+        // Full-width Latin is Latin.
+        let wide = id
+            .identify("ＨＥＬＬＯ， ｗｈｅｒｅ ｉｓ ｍｙ ｏｒｄｅｒ ｐｌｅａｓｅ")
+            .unwrap();
+        assert_eq!(wide.code, "en");
+        // A candidate written in such a script is still found.
+        let ja = LanguageId::new(&["en", "ja"]).unwrap();
+        assert_eq!(ja.identify("注文はどこですか").unwrap().code, "ja");
     }
 }
