@@ -239,6 +239,7 @@ impl Heads {
                 what: "model heads",
             });
         }
+        crate::error::regular_file(&path, crate::error::limits::WEIGHTS)?;
         let mut tensors: HashMap<String, Tensor> =
             candle_core::safetensors::load(&path, &CandleDevice::Cpu).map_err(|source| {
                 Error::Tensors {

@@ -117,3 +117,39 @@ impl Error {
         }
     }
 }
+
+/// Checks that `path` is a regular file (symlinks followed) of at most `max_bytes` before
+/// it is read: a model or catalog path naming `/dev/zero` would be read until memory runs
+/// out, a FIFO would block forever. Errors are [`Error::Io`] naming the path.
+pub(crate) fn regular_file(path: &std::path::Path, max_bytes: u64) -> Result<()> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    let refuse = |reason: String| {
+        Err(Error::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, reason),
+        ))
+    };
+    if !meta.is_file() {
+        return refuse("not a regular file".into());
+    }
+    if meta.len() > max_bytes {
+        return refuse(format!(
+            "{} bytes, larger than the {max_bytes} bytes accepted",
+            meta.len()
+        ));
+    }
+    Ok(())
+}
+
+/// Size limits of the files a model package reads.
+pub(crate) mod limits {
+    const MIB: u64 = 1 << 20;
+    /// `tolka.json`, an encoder's `config.json`.
+    pub const MANIFEST: u64 = 4 * MIB;
+    /// `tokenizer.json`, `vocabulary.json`.
+    pub const TOKENIZER: u64 = 256 * MIB;
+    /// Encoder weights, adapters, heads.
+    pub const WEIGHTS: u64 = 8 * 1024 * MIB;
+    /// A catalog file.
+    pub const CATALOG: u64 = 1024 * MIB;
+}

@@ -122,13 +122,16 @@ impl Encoder {
             }
         };
         let config_path = file("config.json")?;
+        crate::error::regular_file(&config_path, crate::error::limits::MANIFEST)?;
         let tokenizer_path = file("tokenizer.json")?;
+        crate::error::regular_file(&tokenizer_path, crate::error::limits::TOKENIZER)?;
         // Hugging Face safetensors, or the 4-bit E5S1 file of multilingual-e5-small.
         let weights_path = if dir.join("model.e5s1").is_file() {
             dir.join("model.e5s1")
         } else {
             file("model.safetensors")?
         };
+        crate::error::regular_file(&weights_path, crate::error::limits::WEIGHTS)?;
 
         let config_text =
             std::fs::read_to_string(&config_path).map_err(|e| Error::io(&config_path, e))?;

@@ -144,6 +144,7 @@ pub(crate) fn merge(
             what: "LoRA adapters named in tolka.json",
         });
     }
+    crate::error::regular_file(path, crate::error::limits::WEIGHTS)?;
     let mut adapters =
         candle_core::safetensors::load(path, &Device::Cpu).map_err(|source| Error::Tensors {
             path: path.to_owned(),

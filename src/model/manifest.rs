@@ -164,6 +164,9 @@ impl Manifest {
     /// Reads and validates `dir/tolka.json`.
     pub fn read(dir: &Path) -> Result<Self> {
         let path = dir.join(MANIFEST_FILE);
+        if path.exists() {
+            crate::error::regular_file(&path, crate::error::limits::MANIFEST)?;
+        }
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

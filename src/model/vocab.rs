@@ -50,6 +50,7 @@ impl Vocabulary {
 
     /// Reads and checks `path`.
     pub fn read(path: &Path) -> Result<Self> {
+        crate::error::regular_file(path, crate::error::limits::TOKENIZER)?;
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let vocabulary: Self = serde_json::from_str(&text).map_err(|source| Error::Json {
             path: path.to_owned(),

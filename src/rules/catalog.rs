@@ -122,6 +122,7 @@ impl Catalog {
     /// optionally `type` and `synonyms`, synonyms separated by `|`), JSON Lines otherwise
     /// (`{"id":…,"name":…,"type":…,"synonyms":[…]}` per line; blank lines are skipped).
     pub fn load(path: &Path) -> Result<Self> {
+        crate::error::regular_file(path, crate::error::limits::CATALOG)?;
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let is_csv = path
             .extension()

@@ -288,3 +288,43 @@ fn manifest_values_are_validated() {
         .build()
         .unwrap();
 }
+
+#[test]
+fn devices_and_fifos_are_not_read_as_model_files() {
+    // A FIFO nobody writes to would block a reader forever; /dev/zero never ends.
+    let fifo_dir = tempfile::tempdir().unwrap();
+    let fifo = fifo_dir.path().join("catalog.jsonl");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for path in [PathBuf::from("/dev/zero"), fifo] {
+        let target = path.to_str().unwrap().to_owned();
+        let dir = copy_model(|m| m["rules"]["catalog"] = target.clone().into());
+        let err = load(dir.path());
+        assert!(
+            matches!(&err, Error::Io { path: p, .. } if *p == path),
+            "{err}"
+        );
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        let dir = copy_model(|m| m["adapters"]["file"] = target.into());
+        let err = load(dir.path());
+        assert!(err.to_string().contains(path.to_str().unwrap()), "{err}");
+    }
+    // The heads file itself replaced by a FIFO.
+    let dir = copy_model(|_| {});
+    let heads = dir.path().join("heads.safetensors");
+    std::fs::remove_file(&heads).unwrap();
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&heads)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let err = load(dir.path());
+    assert!(err.to_string().contains("heads.safetensors"), "{err}");
+}
