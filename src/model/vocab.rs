@@ -268,6 +268,12 @@ pub fn prune(
     }
     ids.extend(encoder.most_probable_ids(options.most_probable));
     let vocabulary = Vocabulary::new(encoder.vocab_size(), ids)?;
+    // The package must load: only a Unigram tokenizer can be pruned (a WordPiece one is
+    // refused here, before anything is written).
+    let tokenizer_path = encoder_dir.join("tokenizer.json");
+    let json =
+        std::fs::read_to_string(&tokenizer_path).map_err(|e| Error::io(&tokenizer_path, e))?;
+    vocabulary.prune_tokenizer(&json, &tokenizer_path)?;
 
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     vocabulary.write(&out.join(VOCABULARY_FILE))?;

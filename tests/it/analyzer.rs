@@ -528,3 +528,20 @@ fn texts_over_max_chars_are_refused_before_any_work() {
         Err(tolka::Error::Config(_))
     ));
 }
+
+#[test]
+fn pruning_a_wordpiece_package_is_refused_before_writing() {
+    let out = tempfile::tempdir().unwrap().path().join("pruned");
+    let err = tolka::model::vocab::prune(
+        &model_dir(),
+        &out,
+        &["where is my order"],
+        &tolka::model::vocab::PruneOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, tolka::Error::Vocabulary { reason, .. } if reason.contains("Unigram")),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing is written");
+}
