@@ -637,3 +637,51 @@ fn tag_times_are_per_record_and_bad_ones_are_error_lines() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("IANA"));
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn tag_report_is_a_self_contained_page_of_the_conversations() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = transcript(&[
+        ("angry <script>", "customer", "Where is my order A-10293?"),
+        ("calm", "customer", "Hej! Har ni jackan i storlek M?"),
+        ("angry <script>", "agent", "It is on its way."),
+        (
+            "angry <script>",
+            "customer",
+            "<b>Useless</b>. I want to talk to a real person, now.",
+        ),
+        ("calm", "agent", "Ja, den finns i lager."),
+    ]);
+    let p = jsonl(&dir, "chats.jsonl", &input);
+    let html = dir.path().join("conversations.html");
+    let mut args = vec!["tag"];
+    args.extend_from_slice(CONVERSATION_FLAGS);
+    args.extend_from_slice(&["--report", html.to_str().unwrap(), &p]);
+    let out = tolka(&args, None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(lines(&out).len(), input.len());
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    // Every conversation, its turns, intents, a chart and the escalation marker.
+    assert!(page.contains("angry &lt;script&gt;") && page.contains(">calm<"));
+    assert!(page.contains("&lt;b&gt;Useless&lt;/b&gt;"));
+    assert!(!page.contains("<script") && !page.contains("<b>Useless"));
+    assert!(page.contains("contact_human_agent"));
+    assert_eq!(page.matches("<svg").count(), 2);
+    assert!(
+        page.contains("class=\"mark\""),
+        "the escalating turn is marked"
+    );
+    assert!(page.contains("order_id = A-10293"));
+    // Nothing from outside: no links, scripts or images.
+    for external in ["http://", "https://", "src=", "<link", "@import"] {
+        assert!(!page.contains(external), "{external}");
+    }
+    // --report needs conversations.
+    let out = tolka(&["tag", "--report", html.to_str().unwrap(), &p], None);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -2,6 +2,7 @@
 
 mod input;
 mod parse;
+mod report;
 mod tag;
 mod time;
 
@@ -170,6 +171,10 @@ struct TagArgs {
     /// in the output text and every entity (the analysis reads the original text)
     #[arg(long)]
     redact: bool,
+    /// Also write a self-contained HTML page of the conversations (turns, intents, a
+    /// sentiment and escalation line, slots; the first 500 conversations)
+    #[arg(long, requires = "conversation_field")]
+    report: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -421,6 +426,7 @@ fn tag(args: TagArgs, mode: Mode) -> Result<bool> {
             ("--reference-time", args.reference_time.is_some()),
             ("--timezone", args.timezone.is_some()),
             ("--redact", args.redact),
+            ("--report", args.report.is_some()),
         ];
         if let Some((flag, _)) = tag_only.iter().find(|(_, given)| *given) {
             anyhow::bail!("{flag} is a flag of `tolka tag`, not `tolka redact`");
@@ -466,7 +472,24 @@ fn tag(args: TagArgs, mode: Mode) -> Result<bool> {
             strict: args.strict,
         },
     );
+    if args.report.is_some() {
+        tagger.report = Some(report::Report::default());
+    }
     let clean = sources.run(|pending, name, out| tagger.flush(pending, name, out))?;
+    if let (Some(path), Some(report)) = (&args.report, &tagger.report) {
+        let source = if args.files.is_empty() {
+            "<stdin>".to_owned()
+        } else {
+            args.files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        std::fs::write(path, report.render(&source))
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("report written to {}", path.display());
+    }
     if tagger.evicted() > 0 {
         eprintln!(
             "tolka: {} conversations were dropped from memory (--max-conversations {}); a later \

@@ -21,6 +21,7 @@ use tolka::{Analysis, Analyzer};
 
 use crate::error_line;
 use crate::input::{Fields, Item};
+use crate::report::Report;
 use crate::time::{Zone, parse_time};
 
 /// How `tag` reads each record.
@@ -57,6 +58,8 @@ pub struct Tagger<'a> {
     /// Whether some record had a field that did not parse (a time, a conversation id, a
     /// speaker).
     pub bad_fields: bool,
+    /// Collects the conversations for `--report`.
+    pub report: Option<Report>,
 }
 
 /// A record whose fields parsed.
@@ -76,6 +79,7 @@ impl<'a> Tagger<'a> {
             options,
             live,
             bad_fields: false,
+            report: None,
         }
     }
 
@@ -134,6 +138,13 @@ impl<'a> Tagger<'a> {
                         let prepared = prepared.next().context("one prepared turn per text")?;
                         let id = row.chat.as_ref().map_or("", |c| c.0.as_str());
                         let turn = self.live.get(id).turn_prepared(prepared)?;
+                        if let Some(report) = &mut self.report {
+                            report.add(
+                                id,
+                                &turn,
+                                turn.redacted_text.as_deref().unwrap_or(&row.text),
+                            );
+                        }
                         let TurnAnalysis { redacted_text, .. } = &turn;
                         if let Some(redacted) = redacted_text {
                             replace_text(
