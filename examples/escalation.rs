@@ -95,7 +95,7 @@ impl Tally {
     }
 }
 
-fn score(analyzer: &Analyzer, t: &Transcript, verbose: bool) -> tolka::Result<Outcome> {
+fn score(analyzer: &Analyzer, t: &Transcript, verbose: bool) -> Result<Outcome, Box<Error>> {
     let start = DateTime::parse_from_rfc3339("2026-03-10T14:00:00+01:00").expect("a time");
     let mut chat = Conversation::new();
     let mut customer = 0;
@@ -106,7 +106,7 @@ fn score(analyzer: &Analyzer, t: &Transcript, verbose: bool) -> tolka::Result<Ou
             speaker: turn.speaker,
             time: Some(start + Duration::minutes(i as i64)),
         };
-        let result = chat.turn(analyzer, input)?;
+        let result = chat.turn(analyzer, input).map_err(Box::new)?;
         if let Some(e) = result.escalation {
             if verbose {
                 eprintln!(
@@ -121,7 +121,10 @@ fn score(analyzer: &Analyzer, t: &Transcript, verbose: bool) -> tolka::Result<Ou
         }
     }
     if customer == 0 {
-        return Err(Error::Config(format!("{}: no customer turn", t.id)));
+        return Err(Box::new(Error::Config(format!(
+            "{}: no customer turn",
+            t.id
+        ))));
     }
     let [lo, hi] = t.escalate_window.unwrap_or([0, customer - 1]);
     Ok(match (t.escalate, first) {

@@ -46,7 +46,7 @@ impl Zone {
 
     /// A wall-clock time in this zone; `None` when the clock skips it (a daylight saving
     /// gap). An ambiguous time (the hour the clock repeats) is the earlier instant.
-    fn from_local(&self, naive: &NaiveDateTime) -> Option<DateTime<FixedOffset>> {
+    fn on_clock(&self, naive: &NaiveDateTime) -> Option<DateTime<FixedOffset>> {
         match self {
             Zone::Named(tz) => earliest(tz.from_local_datetime(naive)).map(|t| self.convert(&t)),
             Zone::Fixed(offset) => earliest(offset.from_local_datetime(naive)),
@@ -136,7 +136,7 @@ fn parse_time_str(s: &str, zone: Option<&Zone>) -> Option<DateTime<FixedOffset>>
             .and_then(|d| d.and_hms_opt(0, 0, 0))
     })?;
     match zone {
-        Some(z) => z.from_local(&naive),
+        Some(z) => z.on_clock(&naive),
         None => earliest(Local.from_local_datetime(&naive)).map(|t| t.fixed_offset()),
     }
 }
