@@ -441,19 +441,21 @@ impl Analyzer {
         Ok(self.run_pooled(texts, Contexts::Each(contexts), false)?.0)
     }
 
-    /// The analysis of one text and its sentence embedding (as [`Analyzer::embed`]), from one
-    /// encoder pass.
-    pub(crate) fn analyze_embedded(
+    /// The analyses of `texts` (a rule context per text) and their sentence embeddings (as
+    /// [`Analyzer::embed`]), from one encoder pass.
+    pub(crate) fn analyze_embedded_each(
         &self,
-        text: &str,
-        context: &Context,
-    ) -> Result<(Analysis, Vec<f32>)> {
-        let (mut analyses, mut embeddings) =
-            self.run_pooled(&[text], Contexts::One(context), true)?;
-        Ok((
-            analyses.pop().expect("one analysis per text"),
-            embeddings.pop().expect("one embedding per text"),
-        ))
+        texts: &[&str],
+        contexts: &[Context],
+    ) -> Result<(Vec<Analysis>, Vec<Vec<f32>>)> {
+        if texts.len() != contexts.len() {
+            return Err(Error::Config(format!(
+                "{} texts but {} contexts",
+                texts.len(),
+                contexts.len()
+            )));
+        }
+        self.run_pooled(texts, Contexts::Each(contexts), true)
     }
 
     /// [`Analyzer::run`] in the analyzer's thread pool.

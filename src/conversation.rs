@@ -243,6 +243,29 @@ pub struct Conversation {
     last_agent: Option<Message>,
 }
 
+/// A turn analysed by [`Conversation::prepare`], waiting to be added to its conversation with
+/// [`Conversation::turn_prepared`]. It holds the analysis and what the escalation signal
+/// needs of the message (its embedding, word hashes and two flags), not the message.
+#[derive(Debug, Clone)]
+pub struct PreparedTurn {
+    speaker: Speaker,
+    redact: bool,
+    analysis: Analysis,
+    redacted_text: Option<String>,
+    message: Message,
+    /// Whether the words ask for a person.
+    asks_for_person: bool,
+    /// Whether the words threaten to leave, complain or post reviews.
+    threat: bool,
+}
+
+impl PreparedTurn {
+    /// The turn's analysis (with personal data taken out when prepared with `redact`).
+    pub fn analysis(&self) -> &Analysis {
+        &self.analysis
+    }
+}
+
 /// What is remembered of a speaker's last message: its embedding and the hashes of its words.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Message {
@@ -301,28 +324,108 @@ impl Conversation {
     ///
     /// On an error the conversation is unchanged.
     pub fn turn(&mut self, analyzer: &Analyzer, input: TurnInput<'_>) -> Result<TurnAnalysis> {
-        let now = input
-            .time
-            .unwrap_or_else(|| chrono::Local::now().fixed_offset());
-        let (mut analysis, mut embedding) =
-            analyzer.analyze_embedded(input.text, &Context::new(now))?;
-        let redacted_text = if self.redact {
-            let redaction = analyzer.redact_analysis(input.text, &mut analysis);
-            if !redaction.entities.is_empty() {
-                // Not even the embedding of the personal data is kept.
-                embedding = analyzer.embed(&[&redaction.text])?.row(0).to_vec();
+        let prepared = Self::prepare(analyzer, &[input], self.redact)?
+            .pop()
+            .expect("one prepared turn per input");
+        self.turn_prepared(prepared)
+    }
+
+    /// Analyses the messages of many conversations in one encoder pass (what
+    /// [`Conversation::turn`] does for one), for [`Conversation::turn_prepared`] to add each
+    /// to its conversation in order: the way to tag a transcript of interleaved chats at
+    /// batch speed. `redact` must be the [`Conversation::redacting`] setting of the
+    /// conversations the turns go to.
+    ///
+    /// ```no_run
+    /// use tolka::Analyzer;
+    /// use tolka::conversation::{Conversation, TurnInput};
+    ///
+    /// let analyzer = Analyzer::from_dir("models/commerce-en")?;
+    /// let (mut a, mut b) = (Conversation::new(), Conversation::new());
+    /// let inputs = [TurnInput::customer("where is my order?"), TurnInput::customer("hej!")];
+    /// let mut prepared = Conversation::prepare(&analyzer, &inputs, false)?.into_iter();
+    /// a.turn_prepared(prepared.next().unwrap())?;
+    /// b.turn_prepared(prepared.next().unwrap())?;
+    /// # Ok::<(), tolka::Error>(())
+    /// ```
+    pub fn prepare(
+        analyzer: &Analyzer,
+        inputs: &[TurnInput<'_>],
+        redact: bool,
+    ) -> Result<Vec<PreparedTurn>> {
+        let now = chrono::Local::now().fixed_offset();
+        let texts: Vec<&str> = inputs.iter().map(|input| input.text).collect();
+        let contexts: Vec<Context> = inputs
+            .iter()
+            .map(|input| Context::new(input.time.unwrap_or(now)))
+            .collect();
+        let (mut analyses, mut embeddings) = analyzer.analyze_embedded_each(&texts, &contexts)?;
+        let mut redacted: Vec<Option<String>> = vec![None; inputs.len()];
+        if redact {
+            let mut reembed = Vec::new();
+            for (i, (text, analysis)) in texts.iter().zip(&mut analyses).enumerate() {
+                let redaction = analyzer.redact_analysis(text, analysis);
+                if !redaction.entities.is_empty() {
+                    reembed.push(i);
+                }
+                redacted[i] = Some(redaction.text);
             }
-            Some(redaction.text)
-        } else {
-            None
-        };
-        let message = Message {
-            embedding,
-            words: word_hashes(redacted_text.as_deref().unwrap_or(input.text)),
-        };
+            if !reembed.is_empty() {
+                // Not even the embedding of the personal data is kept.
+                let clean: Vec<&str> = reembed
+                    .iter()
+                    .map(|&i| redacted[i].as_deref().unwrap_or_default())
+                    .collect();
+                let rows = analyzer.embed(&clean)?;
+                for (row, &i) in reembed.iter().enumerate() {
+                    embeddings[i] = rows.row(row).to_vec();
+                }
+            }
+        }
+        Ok(inputs
+            .iter()
+            .zip(analyses)
+            .zip(embeddings)
+            .zip(redacted)
+            .map(|(((input, analysis), embedding), redacted_text)| {
+                let words = word_hashes(redacted_text.as_deref().unwrap_or(input.text));
+                PreparedTurn {
+                    speaker: input.speaker,
+                    redact,
+                    asks_for_person: HUMAN.is_match(input.text),
+                    threat: THREAT.is_match(input.text) || THREAT_CASED.is_match(input.text),
+                    analysis,
+                    redacted_text,
+                    message: Message { embedding, words },
+                }
+            })
+            .collect())
+    }
+
+    /// Adds a turn of [`Conversation::prepare`] to the conversation: the result
+    /// [`Conversation::turn`] gives for the same input.
+    ///
+    /// Errors with [`Error::Config`] (and leaves the conversation unchanged) when the turn
+    /// was prepared with another `redact` setting than the conversation's.
+    pub fn turn_prepared(&mut self, prepared: PreparedTurn) -> Result<TurnAnalysis> {
+        if prepared.redact != self.redact {
+            return Err(Error::Config(format!(
+                "a turn prepared with redact = {} for a conversation with redact = {}",
+                prepared.redact, self.redact
+            )));
+        }
+        let PreparedTurn {
+            speaker,
+            analysis,
+            redacted_text,
+            message,
+            asks_for_person,
+            threat,
+            ..
+        } = prepared;
         let turn = self.turns;
         self.turns += 1;
-        let (escalation, slots) = match input.speaker {
+        let (escalation, slots) = match speaker {
             Speaker::Agent => {
                 let repeated = self
                     .last_agent
@@ -343,7 +446,7 @@ impl Conversation {
                         },
                     );
                 }
-                let escalation = self.escalation(input.text, &analysis, &message);
+                let escalation = self.escalation(asks_for_person, threat, &analysis, &message);
                 self.last_customer = Some(message);
                 self.agent_repeated = false;
                 (Some(escalation), Some(self.slots.clone()))
@@ -397,13 +500,19 @@ impl Conversation {
     }
 
     /// Updates the customer's running signals with this turn and scores it.
-    fn escalation(&mut self, text: &str, analysis: &Analysis, message: &Message) -> Escalation {
+    ///
+    /// `asks_for_person` and `threat`: whether the text's words ask for a person or threaten.
+    fn escalation(
+        &mut self,
+        asks_for_person: bool,
+        threat: bool,
+        analysis: &Analysis,
+        message: &Message,
+    ) -> Escalation {
         let config = &self.config;
         let intent = analysis.intent.as_ref();
-        let asks_for_person = intent
-            .is_some_and(|i| !i.out_of_scope && config.human_intents.contains(&i.label))
-            || HUMAN.is_match(text);
-        let threat = THREAT.is_match(text) || THREAT_CASED.is_match(text);
+        let asks_for_person = asks_for_person
+            || intent.is_some_and(|i| !i.out_of_scope && config.human_intents.contains(&i.label));
 
         let negative_sentiment = analysis.sentiment.as_ref().map_or(0.0, |s| -s.score);
         let negative_emotion = analysis

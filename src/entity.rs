@@ -121,8 +121,10 @@ pub(crate) fn merge(
 
 /// `entities` of `text` without personal data. `removed` are the spans that redaction
 /// replaced (character offsets, the placeholder as `text`): an entity that overlaps one gets
-/// the text of its span with the placeholders in; an entity whose value is personal data gets
-/// its placeholder as text; values lose their personal data
+/// the text of its span with the placeholders in and no value (a value read from a span
+/// with personal data in it, such as a model's order id over a personnummer, may hold
+/// it); an entity whose value is personal data gets its placeholder as text; values lose
+/// their personal data
 /// ([`Value::without_personal_data`](crate::rules::Value::without_personal_data)).
 pub(crate) fn without_personal_data(
     text: &str,
@@ -152,6 +154,7 @@ pub(crate) fn without_personal_data(
                     }
                 }
                 e.text = out;
+                e.value = None;
             }
             e.value = e.value.and_then(crate::rules::Value::without_personal_data);
             e

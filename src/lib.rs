@@ -47,7 +47,9 @@ pub mod sentiment;
 pub mod train;
 
 pub use analyzer::{Analysis, Analyzer, AnalyzerBuilder, Redaction};
-pub use conversation::{Conversation, Escalation, EscalationConfig, Speaker, TurnInput};
+pub use conversation::{
+    Conversation, Escalation, EscalationConfig, PreparedTurn, Speaker, TurnInput,
+};
 pub use emotion::Emotion;
 pub use entity::{Entity, EntitySource};
 pub use error::{Error, Result};

@@ -123,24 +123,52 @@ impl PyAnalyzer {
         Ok(Self { inner, options })
     }
 
-    /// Analyses one text.
-    fn analyze(&self, py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<PyAnalysis> {
+    /// Analyses one text. With `redact=True` no entity's text or value keeps a card,
+    /// personal identity number, IBAN, e-mail or phone (the analysis reads the original
+    /// text; `redact()` gives the redacted text).
+    #[pyo3(signature = (text, *, redact=false))]
+    fn analyze(
+        &self,
+        py: Python<'_>,
+        text: &Bound<'_, PyAny>,
+        redact: bool,
+    ) -> PyResult<PyAnalysis> {
         let text = extract_text(text, "text")?;
         let analysis = py
-            .detach(|| guard(|| Ok(self.inner.analyze(&text)?)))
+            .detach(|| {
+                guard(|| {
+                    let mut analysis = self.inner.analyze(&text)?;
+                    if redact {
+                        self.inner.redact_analysis(&text, &mut analysis);
+                    }
+                    Ok(analysis)
+                })
+            })
             .map_err(|f| to_pyerr(py, f, Stage::Run))?;
         Ok(PyAnalysis(analysis))
     }
 
     /// Analyses texts in batches; results are in input order. The GIL is released for the
-    /// whole batch.
-    fn analyze_batch(&self, py: Python<'_>, texts: &Bound<'_, PyAny>) -> PyResult<Vec<PyAnalysis>> {
+    /// whole batch. `redact` as for `analyze`.
+    #[pyo3(signature = (texts, *, redact=false))]
+    fn analyze_batch(
+        &self,
+        py: Python<'_>,
+        texts: &Bound<'_, PyAny>,
+        redact: bool,
+    ) -> PyResult<Vec<PyAnalysis>> {
         let texts = extract_texts(texts, "texts")?;
         let analyses = py
             .detach(|| {
                 guard(|| {
                     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-                    Ok(self.inner.analyze_batch(&refs)?)
+                    let mut analyses = self.inner.analyze_batch(&refs)?;
+                    if redact {
+                        for (text, analysis) in refs.iter().zip(&mut analyses) {
+                            self.inner.redact_analysis(text, analysis);
+                        }
+                    }
+                    Ok(analyses)
                 })
             })
             .map_err(|f| to_pyerr(py, f, Stage::Run))?;

@@ -171,3 +171,16 @@ def test_redact_replaces_pii_only(analyzer):
     ]
     dumped = json.dumps(result, ensure_ascii=False)
     assert "4111 1111" not in dumped and "anna@" not in dumped
+
+
+def test_analyze_redact_keeps_no_personal_data(analyzer):
+    text = "refund to anna@example.se please, card 4111 1111 1111 1111, tel 070-123 45 67"
+    plain = analyzer.analyze(text)
+    redacted = analyzer.analyze(text, redact=True)
+    # The analysis reads the original text: the intent does not change.
+    assert redacted.intent.label == plain.intent.label
+    dumped = redacted.to_json()
+    for pii in ["anna@", "4111 1111", "4111111111111111", "070-123", "0701234567"]:
+        assert pii not in dumped, pii
+    [batch] = analyzer.analyze_batch([text], redact=True)
+    assert batch.to_json() == dumped

@@ -67,31 +67,38 @@ impl ContactRules {
         while let Some(m) = self.phone.find_at(text, pos) {
             pos = m.end();
             let s = m.as_str();
-            if prev_char(text, m.start()).is_some_and(|c| c.is_alphanumeric() || c == '+')
-                || next_char(text, m.end()).is_some_and(char::is_alphanumeric)
-            {
-                continue;
-            }
-            // Byte ends of the digit groups, longest prefix first.
+            // A number glued to a word does not start or end at the run's ends.
+            let glued_start =
+                prev_char(text, m.start()).is_some_and(|c| c.is_alphanumeric() || c == '+');
+            let glued_end = next_char(text, m.end()).is_some_and(char::is_alphanumeric);
+            // Byte ends of the digit groups.
             let ends: Vec<usize> = s
                 .char_indices()
                 .filter(|(i, c)| {
                     c.is_ascii_digit() && !s[i + 1..].starts_with(|n: char| n.is_ascii_digit())
                 })
                 .map(|(i, _)| i + 1)
+                .filter(|&end| !(glued_end && end == s.len()))
                 .collect();
-            for &end in ends.iter().rev() {
-                if let Some(e164) = e164(&s[..end], locales) {
-                    out.push(Cand::new(
-                        m.start(),
-                        m.start() + end,
-                        Extractor::Phone,
-                        Value::Phone { value: e164 },
-                        0.9,
-                    ));
-                    pos = m.start() + end;
-                    break;
-                }
+            // The valid number that reaches furthest, from the start of the run or a later
+            // group after a space: a number just before the phone ("size 42 070-123 45 67")
+            // joins its run.
+            let found = super::pii::group_starts(s)
+                .into_iter()
+                .filter(|&start| !(glued_start && start == 0))
+                .flat_map(|start| ends.iter().map(move |&end| (start, end)))
+                .filter(|&(start, end)| end > start)
+                .filter_map(|(start, end)| e164(&s[start..end], locales).map(|e| (start, end, e)))
+                .max_by_key(|&(start, end, _)| (end, std::cmp::Reverse(start)));
+            if let Some((start, end, e164)) = found {
+                out.push(Cand::new(
+                    m.start() + start,
+                    m.start() + end,
+                    Extractor::Phone,
+                    Value::Phone { value: e164 },
+                    0.9,
+                ));
+                pos = m.start() + end;
             }
         }
     }

@@ -17,7 +17,7 @@ impl PiiRules {
     pub(crate) fn new() -> Self {
         let re = |p: &str| Regex::new(p).expect("pii regex");
         PiiRules {
-            card: re(r"\b[0-9](?:[ \-]?[0-9]){12,18}\b"),
+            card: re(r"\b[0-9](?:[ \-]?[0-9]){12,}\b"),
             personal: re(r"\b(?:[0-9]{2})?[0-9]{6}[\-+]?[0-9]{4}\b"),
             iban: re(r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\b"),
         }
@@ -25,11 +25,11 @@ impl PiiRules {
 
     /// Luhn-valid card numbers of 13 to 19 digits (single spaces or hyphens between digits).
     pub(crate) fn cards(&self, text: &str, out: &mut Vec<Cand>) {
-        for m in self.card.find_iter(text) {
-            if prev_char(text, m.start()).is_some_and(|c| c == '-' || c == '+') {
-                continue;
-            }
-            // Try the whole run, then without trailing digit groups.
+        let mut pos = 0;
+        while let Some(m) = self.card.find_at(text, pos) {
+            pos = m.end();
+            // A run after a dash or plus ("A-1029…") does not start a card at its start.
+            let glued_start = prev_char(text, m.start()).is_some_and(|c| c == '-' || c == '+');
             let s = m.as_str();
             let mut ends: Vec<usize> = s
                 .char_indices()
@@ -39,38 +39,45 @@ impl PiiRules {
                 .map(|(i, _)| i + 1)
                 .collect();
             ends.reverse();
-            for end in ends {
-                let digits: Vec<u8> = s[..end]
-                    .bytes()
-                    .filter(u8::is_ascii_digit)
-                    .map(|b| b - b'0')
-                    .collect();
-                if !(13..=19).contains(&digits.len()) {
-                    continue;
-                }
-                if luhn(&digits) {
-                    let last4: String = digits[digits.len() - 4..]
-                        .iter()
-                        .map(|d| char::from(b'0' + d))
+            // The valid number that reaches furthest, from the start of the run or a later
+            // digit group after a space: numbers next to the card ("size 42 4111 1111 1111
+            // 1111", "order 12345 4111…") join its run.
+            let found = group_starts(s)
+                .into_iter()
+                .filter(|&start| !(glued_start && start == 0))
+                .flat_map(|start| ends.iter().map(move |&end| (start, end)))
+                .filter(|&(start, end)| end > start)
+                .filter_map(|(start, end)| {
+                    let digits: Vec<u8> = s[start..end]
+                        .bytes()
+                        .filter(u8::is_ascii_digit)
+                        .map(|b| b - b'0')
                         .collect();
-                    out.push(Cand::new(
-                        m.start(),
-                        m.start() + end,
-                        Extractor::Card,
-                        Value::Card {
-                            brand: card_brand(&digits).to_owned(),
-                            last4,
-                        },
-                        0.95,
-                    ));
-                    break;
-                }
+                    ((13..=19).contains(&digits.len()) && luhn(&digits))
+                        .then_some((start, end, digits))
+                })
+                .max_by_key(|&(start, end, _)| (end, std::cmp::Reverse(start)));
+            if let Some((start, end, digits)) = found {
+                let last4: String = digits[digits.len() - 4..]
+                    .iter()
+                    .map(|d| char::from(b'0' + d))
+                    .collect();
+                out.push(Cand::new(
+                    m.start() + start,
+                    m.start() + end,
+                    Extractor::Card,
+                    Value::Card {
+                        brand: card_brand(&digits).to_owned(),
+                        last4,
+                    },
+                    0.95,
+                ));
+                // The rest of the run may hold another number.
+                pos = m.start() + end;
             }
         }
     }
 
-    /// Swedish personnummer / samordningsnummer: 10 or 12 digits, optional `-` or `+`,
-    /// valid date (day + 60 for samordningsnummer) and Luhn check digit.
     pub(crate) fn personal_numbers(&self, text: &str, out: &mut Vec<Cand>) {
         for m in self.personal.find_iter(text) {
             if prev_char(text, m.start()).is_some_and(|c| c == '-' || c == '+')
@@ -165,6 +172,20 @@ impl PiiRules {
 }
 
 /// Luhn check over digits (the last one is the check digit).
+/// Byte offsets in a run of digits and separators where a number may start: the run's start,
+/// then every digit that follows a space or an opening parenthesis.
+pub(crate) fn group_starts(s: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(
+            s.char_indices()
+                .filter(|&(i, c)| {
+                    c.is_ascii_digit() && i > 0 && (s[..i].ends_with(' ') || s[..i].ends_with('('))
+                })
+                .map(|(i, _)| i),
+        )
+        .collect()
+}
+
 pub(crate) fn luhn(digits: &[u8]) -> bool {
     let sum: u32 = digits
         .iter()

@@ -1686,3 +1686,31 @@ proptest! {
 
 #[path = "../../tests/support/catalog_gen.rs"]
 mod catalog_gen;
+
+#[test]
+fn redaction_finds_numbers_after_another_number() {
+    // A number just before the personal data joins its run of digits and spaces.
+    for (text, want) in [
+        ("size 42 3400 000000 00009 please", "size 42 [CARD] please"),
+        ("order 12345 0046 70 868 72 07", "order 12345 [PHONE]"),
+        ("2 st +46 70 123 45 67", "2 st [PHONE]"),
+    ] {
+        assert_eq!(redact(&RULES, text).0, want, "{text}");
+    }
+    // "424111111111111111" passes the Luhn check too: the card goes with the number.
+    assert_eq!(
+        redact(&RULES, "size 42 4111 1111 1111 1111").0,
+        "size [CARD]"
+    );
+}
+
+#[test]
+fn redaction_finds_numbers_glued_to_a_run() {
+    for (text, want) in [
+        ("A-10293 4000 1000 1000 0008 .", "A-10293 [CARD] ."),
+        ("order A10293 0701234567", "order A10293 [PHONE]"),
+        ("070-123 45 67 2st", "[PHONE] 2st"),
+    ] {
+        assert_eq!(redact(&RULES, text).0, want, "{text}");
+    }
+}

@@ -15,7 +15,10 @@ fn tolka(args: &[&str], stdin: Option<&[u8]>) -> Output {
         .spawn()
         .unwrap();
     let mut pipe = child.stdin.take().unwrap();
-    pipe.write_all(stdin.unwrap_or_default()).unwrap();
+    // A command that fails on its flags exits without reading: a closed pipe is no error.
+    if let Err(e) = pipe.write_all(stdin.unwrap_or_default()) {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+    }
     drop(pipe);
     child.wait_with_output().unwrap()
 }
@@ -359,5 +362,326 @@ fn parse_runs_the_rules_with_per_record_context() {
         "2026-11-24T15:00:00+01:00"
     );
     let out = tolka(&["parse", "--timezone", "Mars/Olympus"], Some(b"hi\n"));
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// Writes `lines` (JSON values) as a JSONL file in `dir`.
+fn jsonl(dir: &tempfile::TempDir, name: &str, lines: &[Value]) -> String {
+    let path = dir.path().join(name);
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+const CONVERSATION_FLAGS: &[&str] = &[
+    "--conversation-field",
+    "conversation",
+    "--speaker-field",
+    "speaker",
+    "--customer-speaker",
+    "customer",
+    "--time-field",
+    "time",
+];
+
+/// `(conversation, speaker, text)` as records one minute apart from 2026-03-10 14:00 +01:00.
+fn transcript(turns: &[(&str, &str, &str)]) -> Vec<Value> {
+    turns
+        .iter()
+        .enumerate()
+        .map(|(i, &(conversation, speaker, text))| {
+            serde_json::json!({
+                "conversation": conversation,
+                "speaker": speaker,
+                "time": format!("2026-03-10T14:{i:02}:00+01:00"),
+                "text": text,
+            })
+        })
+        .collect()
+}
+
+fn escalates(record: &Value) -> bool {
+    record["analysis"]["escalation"]["escalate"]
+        .as_bool()
+        .expect("a customer turn has an escalation")
+}
+
+#[test]
+fn tag_groups_interleaved_conversations_in_file_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = transcript(&[
+        ("en-angry", "customer", "Hi, where is my order A-10293?"),
+        (
+            "sv-calm",
+            "customer",
+            "Hej! Hur lång är leveranstiden till Göteborg?",
+        ),
+        ("en-angry", "bot", "It is on its way."),
+        ("sv-calm", "bot", "Två till tre dagar."),
+        (
+            "sv-angry",
+            "customer",
+            "Hej, mitt paket har inte kommit fram",
+        ),
+        (
+            "en-angry",
+            "customer",
+            "That is what you said last week. I want to talk to a real person, now.",
+        ),
+        ("sv-angry", "bot", "Paketet är på väg."),
+        ("sv-calm", "customer", "Tack, då beställer jag idag."),
+        (
+            "sv-angry",
+            "customer",
+            "Det sa ni förra veckan också. Jag vill prata med en människa!",
+        ),
+        (
+            "en-grumpy",
+            "customer",
+            "Hi! I'd like to return a pair of shoes.",
+        ),
+        (
+            "en-grumpy",
+            "agent",
+            "Sure, you have 30 days to return them.",
+        ),
+        (
+            "en-grumpy",
+            "customer",
+            "Ugh, the return label did not print, that's annoying.",
+        ),
+        (
+            "en-grumpy",
+            "agent",
+            "I have sent you a new label by e-mail.",
+        ),
+        (
+            "en-grumpy",
+            "customer",
+            "Got it, thanks for the quick help!",
+        ),
+    ]);
+    let p = jsonl(&dir, "chats.jsonl", &input);
+    let mut args = vec!["tag"];
+    args.extend_from_slice(CONVERSATION_FLAGS);
+    args.push(&p);
+    let out = tolka(&args, None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records = lines(&out);
+    assert_eq!(records.len(), input.len());
+
+    // Turn indices count within each conversation, in file order; every input key stays.
+    let mut seen = std::collections::HashMap::new();
+    for (record, original) in records.iter().zip(&input) {
+        for (k, v) in original.as_object().unwrap() {
+            assert_eq!(&record[k], v);
+        }
+        let id = record["conversation"].as_str().unwrap();
+        let n = seen.entry(id).or_insert(0);
+        assert_eq!(record["analysis"]["turn"], *n, "{record}");
+        *n += 1;
+        // Agent turns are analysed, but only customer turns get escalation and slots.
+        let customer = record["speaker"] == "customer";
+        assert!(record["analysis"]["intent"]["label"].is_string());
+        assert_eq!(
+            record["analysis"]["escalation"].is_object(),
+            customer,
+            "{record}"
+        );
+        assert_eq!(
+            record["analysis"]["slots"].is_object(),
+            customer,
+            "{record}"
+        );
+    }
+
+    // The English and the Swedish customer who ask for a person escalate on that turn only.
+    for (i, should) in [(0, false), (5, true), (4, false), (8, true)] {
+        assert_eq!(escalates(&records[i]), should, "{}", records[i]);
+    }
+    let reasons = &records[5]["analysis"]["escalation"]["reasons"];
+    assert!(
+        reasons
+            .as_array()
+            .unwrap()
+            .contains(&"human_requested".into()),
+        "{reasons}"
+    );
+    // The order id of turn 0 is still a slot of the English conversation, not of the others.
+    let slot = &records[5]["analysis"]["slots"]["order_id"];
+    assert_eq!(
+        (slot["text"].as_str(), slot["turn"].as_u64()),
+        (Some("A-10293"), Some(0))
+    );
+    assert_ne!(
+        records[8]["analysis"]["slots"]["order_id"]["text"],
+        "A-10293"
+    );
+    // Calm conversations, one with a grumpy turn, never escalate.
+    for record in &records {
+        let id = record["conversation"].as_str().unwrap();
+        if record["speaker"] == "customer" && (id == "sv-calm" || id == "en-grumpy") {
+            assert!(!escalates(record), "{record}");
+        }
+    }
+
+    // A tiny cap on live conversations: each conversation that comes back starts afresh.
+    let mut capped = args.clone();
+    capped.extend_from_slice(&["--max-conversations", "1"]);
+    let out = tolka(&capped, None);
+    assert!(out.status.success());
+    let records = lines(&out);
+    assert_eq!(
+        records[2]["analysis"]["turn"], 0,
+        "en-angry was dropped by sv-calm"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("dropped from memory"));
+    let out = tolka(&[&args[..], &["--max-conversations", "0"]].concat(), None);
+    assert_eq!(out.status.code(), Some(2), "a cap of 0 is refused");
+}
+
+#[test]
+fn tag_times_are_per_record_and_bad_ones_are_error_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = [
+        serde_json::json!({"text": "can you deliver it tomorrow?", "time": "2026-03-10T23:30:00+01:00"}),
+        serde_json::json!({"text": "tomorrow please", "time": "last tuesday"}),
+        serde_json::json!({"text": "deliver it tomorrow", "time": "2026-06-30T22:30:00Z"}),
+        serde_json::json!({"text": "tomorrow then", "time": 1_773_147_600}),
+        serde_json::json!({"text": "tomorrow is fine"}),
+        serde_json::json!({"text": "deliver tomorrow", "time": "2026-03-29 02:30"}),
+    ];
+    let p = jsonl(&dir, "times.jsonl", &input);
+    let date = |record: &Value| -> Option<String> {
+        record["analysis"]["entities"]
+            .as_array()?
+            .iter()
+            .find(|e| e["label"] == "date")
+            .map(|e| e["value"]["value"].as_str().unwrap().to_owned())
+    };
+    let flags = [
+        "--time-field",
+        "time",
+        "--timezone",
+        "Europe/Stockholm",
+        "--reference-time",
+        "2026-01-01T12:00:00Z",
+    ];
+    let out = tolka(&[&["tag"][..], &flags, &[&p]].concat(), None);
+    assert_eq!(out.status.code(), Some(1), "bad times: exit code 1");
+    let records = lines(&out);
+    assert_eq!(records.len(), input.len(), "one output line per input line");
+    assert_eq!(date(&records[0]).as_deref(), Some("2026-03-11"));
+    // 22:30 UTC is already 1 July on Stockholm's summer clock (+02:00).
+    assert_eq!(date(&records[2]).as_deref(), Some("2026-07-02"));
+    // Unix seconds: 2026-03-10 13:00 UTC.
+    assert_eq!(date(&records[3]).as_deref(), Some("2026-03-11"));
+    // No time: --reference-time.
+    assert_eq!(date(&records[4]).as_deref(), Some("2026-01-02"));
+    for i in [1, 5] {
+        assert_eq!(records[i]["line"], i as u64 + 1, "{}", records[i]);
+        assert_eq!(records[i]["file"], p.as_str());
+        assert!(
+            records[i]["error"].as_str().unwrap().contains("`time`"),
+            "{}",
+            records[i]
+        );
+        assert!(records[i].get("analysis").is_none());
+    }
+
+    // The same in conversation mode; --strict stops at the first bad time.
+    let conv = [&["tag", "--conversation-field", "c"][..], &flags, &[&p]].concat();
+    let dir2 = tempfile::tempdir().unwrap();
+    let with_ids: Vec<Value> = input
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r["c"] = "one".into();
+            r
+        })
+        .collect();
+    let p2 = jsonl(&dir2, "times.jsonl", &with_ids);
+    let conv: Vec<&str> = conv
+        .iter()
+        .map(|a| if *a == p { p2.as_str() } else { a })
+        .collect();
+    let out = tolka(&conv, None);
+    assert_eq!(out.status.code(), Some(1));
+    let records = lines(&out);
+    assert_eq!(records.len(), input.len());
+    assert_eq!(date(&records[2]).as_deref(), Some("2026-07-02"));
+    assert_eq!(
+        records[2]["analysis"]["turn"], 1,
+        "the bad line is not a turn"
+    );
+    assert!(records[1]["error"].is_string());
+    let out = tolka(&[&conv[..], &["--strict"]].concat(), None);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(lines(&out).len(), 1);
+    assert!(String::from_utf8_lossy(&out.stderr).contains(":2:"));
+
+    // Missing conversation ids are error lines too; bad flags are errors before any output.
+    let out = tolka(&["tag", "--conversation-field", "c", &p], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        lines(&out)
+            .iter()
+            .all(|r| r["error"].as_str().is_some_and(|e| e.contains("`c`")))
+    );
+    let out = tolka(&["tag", "--timezone", "Europe/Stockholmm", &p], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("IANA"));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn tag_report_is_a_self_contained_page_of_the_conversations() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = transcript(&[
+        ("angry <script>", "customer", "Where is my order A-10293?"),
+        ("calm", "customer", "Hej! Har ni jackan i storlek M?"),
+        ("angry <script>", "agent", "It is on its way."),
+        (
+            "angry <script>",
+            "customer",
+            "<b>Useless</b>. I want to talk to a real person, now.",
+        ),
+        ("calm", "agent", "Ja, den finns i lager."),
+    ]);
+    let p = jsonl(&dir, "chats.jsonl", &input);
+    let html = dir.path().join("conversations.html");
+    let mut args = vec!["tag"];
+    args.extend_from_slice(CONVERSATION_FLAGS);
+    args.extend_from_slice(&["--report", html.to_str().unwrap(), &p]);
+    let out = tolka(&args, None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(lines(&out).len(), input.len());
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    // Every conversation, its turns, intents, a chart and the escalation marker.
+    assert!(page.contains("angry &lt;script&gt;") && page.contains(">calm<"));
+    assert!(page.contains("&lt;b&gt;Useless&lt;/b&gt;"));
+    assert!(!page.contains("<script") && !page.contains("<b>Useless"));
+    assert!(page.contains("contact_human_agent"));
+    assert_eq!(page.matches("<svg").count(), 2);
+    assert!(
+        page.contains("class=\"mark\""),
+        "the escalating turn is marked"
+    );
+    assert!(page.contains("order_id = A-10293"));
+    // Nothing from outside: no links, scripts or images.
+    for external in ["http://", "https://", "src=", "<link", "@import"] {
+        assert!(!page.contains(external), "{external}");
+    }
+    // --report needs conversations.
+    let out = tolka(&["tag", "--report", html.to_str().unwrap(), &p], None);
     assert_eq!(out.status.code(), Some(2));
 }

@@ -295,3 +295,86 @@ fn a_redacting_conversation_keeps_no_personal_data() {
         })
     );
 }
+
+#[test]
+fn prepared_turns_of_interleaved_chats_match_turn_by_turn() {
+    let chats: [&[(&str, &str)]; 2] = [
+        &[
+            (
+                "c",
+                "I need to change the delivery address on my order A-10293",
+            ),
+            ("a", "Sorry, I did not understand that."),
+            ("c", "I need to change the delivery address of my order"),
+            ("a", "Sorry, I did not understand that."),
+            ("c", "Useless. Let me talk to a real person."),
+        ],
+        &[
+            ("c", "Hej! Har ni jackan i storlek M? mejla anna@example.se"),
+            ("a", "Ja, den finns."),
+            ("c", "Tack, då beställer jag i morgon."),
+        ],
+    ];
+    for redact in [false, true] {
+        // One by one.
+        let mut expected = Vec::new();
+        for turns in chats {
+            let mut chat = Conversation::new().redacting(redact);
+            expected.push(run(&mut chat, turns));
+        }
+        // Interleaved, in one encoder pass.
+        let mut order = Vec::new();
+        for i in 0..5 {
+            for (c, turns) in chats.iter().enumerate() {
+                if i < turns.len() {
+                    order.push((c, i));
+                }
+            }
+        }
+        let inputs: Vec<TurnInput> = order
+            .iter()
+            .map(|&(c, i)| {
+                let (who, text) = chats[c][i];
+                let input = match who {
+                    "c" => TurnInput::customer(text),
+                    _ => TurnInput::agent(text),
+                };
+                input.at(at("2026-03-10T14:00:00+01:00") + chrono::Duration::minutes(i as i64))
+            })
+            .collect();
+        let prepared = Conversation::prepare(analyzer(), &inputs, redact).unwrap();
+        let mut convs = [
+            Conversation::new().redacting(redact),
+            Conversation::new().redacting(redact),
+        ];
+        for (&(c, i), p) in order.iter().zip(prepared) {
+            let got = convs[c].turn_prepared(p).unwrap();
+            let want = &expected[c][i];
+            assert_eq!(got.turn, want.turn);
+            assert_eq!(got.slots, want.slots);
+            assert_eq!(got.redacted_text, want.redacted_text);
+            assert_eq!(
+                got.analysis.intent.as_ref().map(|i| &i.label),
+                want.analysis.intent.as_ref().map(|i| &i.label)
+            );
+            match (&got.escalation, &want.escalation) {
+                (Some(g), Some(w)) => {
+                    assert_eq!((g.escalate, &g.reasons), (w.escalate, &w.reasons));
+                    assert!((g.score - w.score).abs() < 1e-3, "{g:?} {w:?}");
+                }
+                (g, w) => assert_eq!(g, w),
+            }
+        }
+    }
+    // A turn prepared without redaction does not go into a redacting conversation.
+    let p = Conversation::prepare(analyzer(), &[TurnInput::customer("hi")], false)
+        .unwrap()
+        .pop()
+        .unwrap();
+    let mut chat = Conversation::new().redacting(true);
+    assert!(matches!(
+        chat.turn_prepared(p),
+        Err(tolka::Error::Config(_))
+    ));
+    assert!(chat.slots().is_empty());
+}

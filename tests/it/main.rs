@@ -7,6 +7,7 @@ mod conversation;
 mod layers;
 mod manifest;
 mod multilingual;
+mod redaction;
 mod report;
 #[cfg(feature = "server")]
 mod serve;

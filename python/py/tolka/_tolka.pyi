@@ -121,9 +121,13 @@ class Analyzer:
         threads: Optional[int] = None,
         max_length: Optional[int] = None,
     ) -> None: ...
-    def analyze(self, text: str) -> Analysis: ...
-    def analyze_batch(self, texts: Iterable[str]) -> list[Analysis]:
-        """Analyses texts in batches (results in input order), with the GIL released."""
+    def analyze(self, text: str, *, redact: bool = False) -> Analysis:
+        """Analyses one text. ``redact=True``: no entity's text or value keeps a card,
+        personnummer, IBAN, e-mail or phone (the analysis reads the original text; use
+        ``redact()`` for the redacted text)."""
+    def analyze_batch(self, texts: Iterable[str], *, redact: bool = False) -> list[Analysis]:
+        """Analyses texts in batches (results in input order), with the GIL released;
+        ``redact`` as for ``analyze``."""
     def redact(self, text: str) -> dict[str, Any]:
         """Replace cards, personnummer, IBANs, e-mails and phones by typed placeholders;
         returns {"text": redacted, "entities": [...]}: label, offsets into the original

@@ -2,8 +2,11 @@
 
 mod input;
 mod parse;
+mod report;
 #[cfg(feature = "server")]
 mod serve;
+mod tag;
+mod time;
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -144,6 +147,47 @@ struct TagArgs {
     /// Stop at the first malformed record
     #[arg(long)]
     strict: bool,
+    /// Group records into conversations by this field (in file order): customer turns'
+    /// analyses gain `turn`, `escalation` and `slots`
+    #[arg(long)]
+    conversation_field: Option<String>,
+    /// Field naming who wrote a turn (with --conversation-field; default: every turn is the
+    /// customer's)
+    #[arg(long, requires = "conversation_field")]
+    speaker_field: Option<String>,
+    /// Values of --speaker-field that mean the customer (comma-separated, any case); every
+    /// other value is an agent (bot or person)
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "customer",
+        requires = "speaker_field"
+    )]
+    customer_speaker: Vec<String>,
+    /// Field with the time a message was written (RFC 3339, `YYYY-MM-DD HH:MM[:SS]` on the
+    /// --timezone clock, or Unix seconds): "tomorrow" resolves against it. A record without
+    /// it uses --reference-time
+    #[arg(long)]
+    time_field: Option<String>,
+    /// "Now" for records without a time, RFC 3339 [default: the current time]
+    #[arg(long)]
+    reference_time: Option<String>,
+    /// The users' time zone: an IANA name (`Europe/Stockholm`) or a UTC offset (`+01:00`,
+    /// `UTC`) [default: the system's]
+    #[arg(long)]
+    timezone: Option<String>,
+    /// Conversations kept in memory at most; beyond that the one idle longest is dropped
+    /// (a later turn of it starts a new conversation)
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    max_conversations: u64,
+    /// Replace cards, personal identity numbers, IBANs, e-mails and phones by placeholders
+    /// in the output text and every entity (the analysis reads the original text)
+    #[arg(long)]
+    redact: bool,
+    /// Also write a self-contained HTML page of the conversations (turns, intents, a
+    /// sentiment and escalation line, slots; the first 500 conversations)
+    #[arg(long, requires = "conversation_field")]
+    report: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -163,8 +207,9 @@ struct ParseArgs {
     /// [default: the current time]
     #[arg(long)]
     reference_time: Option<String>,
-    /// UTC offset of the user (`+01:00`, `-0500`, `UTC`) for the current time, or to convert
-    /// `--reference-time` to [default: the system's]
+    /// Time zone of the user, an IANA name (`Europe/Stockholm`) or a UTC offset (`+01:00`,
+    /// `-0500`, `UTC`), for the current time, or to convert `--reference-time` to
+    /// [default: the system's]
     #[arg(long)]
     timezone: Option<String>,
     /// Locale of the texts, `en` or `sv` (a record's `locale` field wins) [default: guessed
@@ -389,6 +434,26 @@ enum Mode {
 
 /// Tags (or redacts) every input; returns false when some record was malformed.
 fn tag(args: TagArgs, mode: Mode) -> Result<bool> {
+    if mode == Mode::Redact {
+        let tag_only = [
+            ("--conversation-field", args.conversation_field.is_some()),
+            ("--time-field", args.time_field.is_some()),
+            ("--reference-time", args.reference_time.is_some()),
+            ("--timezone", args.timezone.is_some()),
+            ("--redact", args.redact),
+            ("--report", args.report.is_some()),
+        ];
+        if let Some((flag, _)) = tag_only.iter().find(|(_, given)| *given) {
+            anyhow::bail!("{flag} is a flag of `tolka tag`, not `tolka redact`");
+        }
+    }
+    // Flags are checked before the model loads.
+    let zone = args
+        .timezone
+        .as_deref()
+        .map(time::Zone::parse)
+        .transpose()?;
+    let reference_time = time::default_reference(args.reference_time.as_deref(), zone.as_ref())?;
     let analyzer = args.model.load()?;
     let fields = Fields {
         text_field: args.text_field.clone(),
@@ -403,7 +468,55 @@ fn tag(args: TagArgs, mode: Mode) -> Result<bool> {
         strict: args.strict,
         chunk,
     };
-    sources.run(|pending, name, out| flush(&analyzer, mode, &fields, pending, name, out))
+    if mode == Mode::Redact {
+        return sources
+            .run(|pending, name, out| redact_chunk(&analyzer, &fields, pending, name, out));
+    }
+    let mut tagger = tag::Tagger::new(
+        &analyzer,
+        tag::Options {
+            fields,
+            conversation_field: args.conversation_field,
+            speaker_field: args.speaker_field,
+            customer_speakers: args.customer_speaker,
+            time_field: args.time_field,
+            zone,
+            reference_time,
+            redact: args.redact,
+            max_conversations: usize::try_from(args.max_conversations).unwrap_or(usize::MAX),
+            strict: args.strict,
+        },
+    );
+    if args.report.is_some() {
+        tagger.report = Some(report::Report::default());
+    }
+    let clean = sources.run(|pending, name, out| tagger.flush(pending, name, out))?;
+    if let (Some(path), Some(report)) = (&args.report, &tagger.report) {
+        let source = if args.files.is_empty() {
+            "<stdin>".to_owned()
+        } else {
+            args.files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        std::fs::write(path, report.render(&source))
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("report written to {}", path.display());
+    }
+    if tagger.evicted() > 0 {
+        eprintln!(
+            "tolka: {} conversations were dropped from memory (--max-conversations {}); a later \
+             turn of one started it afresh",
+            tagger.evicted(),
+            args.max_conversations
+        );
+    }
+    if tagger.bad_fields && clean {
+        eprintln!("tolka: some records were malformed; see the error lines in the output");
+    }
+    Ok(clean && !tagger.bad_fields)
 }
 
 /// Runs the rule layer on every input; returns false when some record was malformed.
@@ -533,50 +646,25 @@ fn error_line(name: &str, line: usize, message: &str) -> Value {
     })
 }
 
-/// Analyses the pending items and writes one JSON line per item.
-fn flush(
+/// Redacts the pending items and writes one JSON line per item.
+fn redact_chunk(
     analyzer: &Analyzer,
-    mode: Mode,
     fields: &Fields,
     pending: &mut Vec<Item>,
     name: &str,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let texts: Vec<&str> = pending
-        .iter()
-        .filter_map(|item| match item {
-            Item::Text { text, .. } => Some(text.as_str()),
-            Item::Error { .. } => None,
-        })
-        .collect();
-    let mut analyses = match mode {
-        Mode::Tag => analyzer.analyze_batch(&texts)?,
-        Mode::Redact => Vec::new(),
-    }
-    .into_iter();
     for item in pending.drain(..) {
         let line = match item {
             Item::Text {
                 mut record, text, ..
             } => {
-                if mode == Mode::Redact {
-                    let redaction = analyzer.redact(&text);
-                    // The field that held the text: the chosen JSONL field or CSV column,
-                    // `text` for plain text.
-                    let key = [fields.text_field.as_str(), fields.column.as_str(), "text"]
-                        .into_iter()
-                        .find(|k| record.get(*k).and_then(Value::as_str) == Some(text.as_str()))
-                        .unwrap_or("text")
-                        .to_owned();
-                    record.insert(key, redaction.text.into());
-                    record.insert(
-                        "redactions".into(),
-                        serde_json::to_value(redaction.entities)?,
-                    );
-                } else {
-                    let analysis = analyses.next().context("one analysis per text")?;
-                    record.insert("analysis".into(), serde_json::to_value(analysis)?);
-                }
+                let redaction = analyzer.redact(&text);
+                tag::replace_text(&mut record, fields, &text, &redaction.text);
+                record.insert(
+                    "redactions".into(),
+                    serde_json::to_value(redaction.entities)?,
+                );
                 Value::Object(record)
             }
             Item::Error { line, message } => error_line(name, line, &message),

@@ -6,11 +6,12 @@
 //! command line's `--reference-time`, `--timezone` and `--locale`.
 
 use anyhow::{Context, Result, bail};
-use chrono::{DateTime, FixedOffset, Local, Utc};
+use chrono::{DateTime, FixedOffset};
 use serde_json::{Map, Value};
 use tolka::rules::{self, Locale, RuleConfig, Rules};
 
 use crate::input::Item;
+use crate::time::Zone;
 use crate::{Sources, error_line};
 
 /// How `parse` resolves the context of a record that does not carry its own.
@@ -23,25 +24,16 @@ pub struct Defaults {
 
 impl Defaults {
     /// From the command-line flags: `--reference-time` (RFC 3339) wins over the current
-    /// time; `--timezone` (`+01:00`, `-0500`, `UTC`, `Z`; default the system's) is the
-    /// offset of the current time, or converts `--reference-time` into that offset.
+    /// time; `--timezone` (an IANA zone such as `Europe/Stockholm`, or `+01:00`, `-0500`,
+    /// `UTC`, `Z`; default the system's) is the zone of the current time, or converts
+    /// `--reference-time` into that zone.
     pub fn new(
         reference_time: Option<&str>,
         timezone: Option<&str>,
         locale: Option<&str>,
     ) -> Result<Self> {
-        let offset = timezone.map(parse_offset).transpose()?;
-        let reference_time = match reference_time {
-            Some(t) => {
-                let t = DateTime::parse_from_rfc3339(t)
-                    .with_context(|| format!("--reference-time `{t}` is not RFC 3339"))?;
-                offset.map_or(t, |o| t.with_timezone(&o))
-            }
-            None => match offset {
-                Some(o) => Utc::now().with_timezone(&o),
-                None => Local::now().fixed_offset(),
-            },
-        };
+        let zone = timezone.map(Zone::parse).transpose()?;
+        let reference_time = crate::time::default_reference(reference_time, zone.as_ref())?;
         let locale = locale
             .map(|l| parse_locale(l).with_context(|| "--locale"))
             .transpose()?;
@@ -50,15 +42,6 @@ impl Defaults {
             locale,
         })
     }
-}
-
-/// A UTC offset: `+01:00`, `+0100`, `-05:00`, `UTC` or `Z`.
-fn parse_offset(s: &str) -> Result<FixedOffset> {
-    if s.eq_ignore_ascii_case("utc") || s.eq_ignore_ascii_case("z") {
-        return Ok(FixedOffset::east_opt(0).expect("zero offset"));
-    }
-    s.parse::<FixedOffset>()
-        .with_context(|| format!("--timezone `{s}` is not a UTC offset (`+01:00`, `-0500`, `UTC`)"))
 }
 
 fn parse_locale(s: &str) -> Result<Locale> {
