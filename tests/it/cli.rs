@@ -685,3 +685,27 @@ fn tag_report_is_a_self_contained_page_of_the_conversations() {
     let out = tolka(&["tag", "--report", html.to_str().unwrap(), &p], None);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_text_over_max_chars_is_an_error_line_and_the_others_are_tagged() {
+    let input = format!(
+        "{{\"text\":\"where is my order\"}}\n{{\"text\":\"{}\"}}\n{{\"text\":\"{}\"}}\n",
+        "å".repeat(21),
+        "å".repeat(20)
+    );
+    let out = tolka(
+        &["tag", "--format", "jsonl", "--max-chars", "20"],
+        Some(input.as_bytes()),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let lines = lines(&out);
+    assert_eq!(lines.len(), 3);
+    assert!(lines[0]["analysis"].is_object());
+    assert_eq!(lines[1]["line"], 2);
+    assert!(
+        lines[1]["error"].as_str().unwrap().contains("--max-chars"),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[2]["analysis"].is_object());
+}

@@ -180,6 +180,10 @@ struct TagArgs {
     /// (a later turn of it starts a new conversation)
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     max_conversations: u64,
+    /// Longest text analysed, in characters; a longer one becomes an error line for its
+    /// record (the encoder needs about 1 s per 10,000 characters on two cores)
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    max_chars: Option<u64>,
     /// Replace cards, personal identity numbers, IBANs, e-mails and phones by placeholders
     /// in the output text and every entity (the analysis reads the original text)
     #[arg(long)]
@@ -442,6 +446,7 @@ fn tag(args: TagArgs, mode: Mode) -> Result<bool> {
             ("--timezone", args.timezone.is_some()),
             ("--redact", args.redact),
             ("--report", args.report.is_some()),
+            ("--max-chars", args.max_chars.is_some()),
         ];
         if let Some((flag, _)) = tag_only.iter().find(|(_, given)| *given) {
             anyhow::bail!("{flag} is a flag of `tolka tag`, not `tolka redact`");
@@ -454,7 +459,13 @@ fn tag(args: TagArgs, mode: Mode) -> Result<bool> {
         .map(time::Zone::parse)
         .transpose()?;
     let reference_time = time::default_reference(args.reference_time.as_deref(), zone.as_ref())?;
-    let analyzer = args.model.load()?;
+    let max_chars = args
+        .max_chars
+        .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    let analyzer = args.model.load_with(|builder| match max_chars {
+        Some(n) => builder.max_chars(n),
+        None => builder,
+    })?;
     let fields = Fields {
         text_field: args.text_field.clone(),
         column: args.column.clone(),

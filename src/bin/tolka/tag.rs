@@ -100,22 +100,24 @@ impl<'a> Tagger<'a> {
         for item in pending.drain(..) {
             match item {
                 Item::Error { line, message } => rows.push(Err((line, message))),
-                Item::Text { record, text, line } => match self.fields(&record) {
-                    Ok((time, chat)) => rows.push(Ok(Row {
-                        record,
-                        text,
-                        time,
-                        chat,
-                    })),
-                    Err(message) => {
-                        self.bad_fields = true;
-                        if self.options.strict {
-                            stop = Some(format!("{name}:{line}: {message}"));
-                            break;
+                Item::Text { record, text, line } => {
+                    match self.check_length(&text).and_then(|()| self.fields(&record)) {
+                        Ok((time, chat)) => rows.push(Ok(Row {
+                            record,
+                            text,
+                            time,
+                            chat,
+                        })),
+                        Err(message) => {
+                            self.bad_fields = true;
+                            if self.options.strict {
+                                stop = Some(format!("{name}:{line}: {message}"));
+                                break;
+                            }
+                            rows.push(Err((line, message)));
                         }
-                        rows.push(Err((line, message)));
                     }
-                },
+                }
             }
         }
         let texts: Vec<&str> = rows.iter().flatten().map(|r| r.text.as_str()).collect();
@@ -202,6 +204,17 @@ impl<'a> Tagger<'a> {
             bail!(message);
         }
         Ok(())
+    }
+
+    /// Why a text is over the analyzer's `max_chars` (`--max-chars`), if it is.
+    fn check_length(&self, text: &str) -> std::result::Result<(), String> {
+        match self.analyzer.max_chars() {
+            Some(max) if text.len() > max && text.chars().count() > max => Err(format!(
+                "the text has {} characters; --max-chars is {max}",
+                text.chars().count()
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// A record's time and conversation, or why they do not parse.
