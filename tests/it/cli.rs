@@ -709,3 +709,111 @@ fn a_text_over_max_chars_is_an_error_line_and_the_others_are_tagged() {
     );
     assert!(lines[2]["analysis"].is_object());
 }
+
+#[test]
+fn output_that_is_an_input_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("chat.jsonl");
+    let content = "{\"text\": \"where is my order\"}\n{\"text\": \"thanks\"}\n";
+    std::fs::write(&input, content).unwrap();
+    let symlink = dir.path().join("link.jsonl");
+    std::os::unix::fs::symlink(&input, &symlink).unwrap();
+    let hard_link = dir.path().join("hard.jsonl");
+    std::fs::hard_link(&input, &hard_link).unwrap();
+    let spelled = dir.path().join(".").join("chat.jsonl");
+    for verb in ["tag", "redact"] {
+        for output in [&input, &symlink, &hard_link, &spelled] {
+            let out = tolka(
+                &[
+                    verb,
+                    input.to_str().unwrap(),
+                    "-o",
+                    output.to_str().unwrap(),
+                ],
+                None,
+            );
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{verb} -o {output:?}: {stderr}");
+            assert!(stderr.contains("is the input"), "{stderr}");
+            assert_eq!(std::fs::read_to_string(&input).unwrap(), content);
+        }
+    }
+}
+
+#[test]
+fn output_is_replaced_only_by_a_complete_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.jsonl");
+    std::fs::write(&good, "{\"text\": \"where is my order\"}\n").unwrap();
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"text\": \"hello\"}\n{broken\n").unwrap();
+    let target = dir.path().join("out.jsonl");
+    std::fs::write(&target, "old\n").unwrap();
+    let link = dir.path().join("out-link.jsonl");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let files = || {
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = files();
+
+    // A failed run (--strict on a malformed line) leaves the old file and no temporary one.
+    let args = [
+        "tag",
+        "--strict",
+        bad.to_str().unwrap(),
+        "-o",
+        target.to_str().unwrap(),
+    ];
+    let out = tolka(&args, None);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "old\n");
+    assert_eq!(files(), before);
+
+    // A complete run replaces the file the symlink points to; the symlink stays.
+    let out = tolka(
+        &["tag", good.to_str().unwrap(), "-o", link.to_str().unwrap()],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    let written = std::fs::read_to_string(&target).unwrap();
+    assert_eq!(written.lines().count(), 1);
+    assert!(written.contains("\"analysis\""));
+    assert_eq!(files(), before);
+
+    // A device is written in place.
+    let out = tolka(&["tag", good.to_str().unwrap(), "-o", "/dev/null"], None);
+    assert!(out.status.success());
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tolka"))
+        .arg("tag")
+        .env("TOLKA_MODEL", model_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before anything is written, as `| head -0` would.
+    drop(child.stdout.take());
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all("where is my order\n".repeat(100).as_bytes())
+        .unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}

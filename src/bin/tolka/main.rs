@@ -1,6 +1,7 @@
 //! `tolka`: tag transcripts, train and evaluate models.
 
 mod input;
+mod output;
 mod parse;
 mod report;
 #[cfg(feature = "server")]
@@ -8,7 +9,7 @@ mod serve;
 mod tag;
 mod time;
 
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -407,6 +408,8 @@ fn main() -> ExitCode {
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
+        // `tolka tag … | head` ends quietly when `head` has read enough, like other tools.
+        Err(e) if output::is_closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tolka: error: {e:#}");
             ExitCode::from(2)
@@ -571,19 +574,15 @@ struct Sources<'a> {
 impl Sources<'_> {
     /// Reads every source in chunks and lets `write` turn each chunk into output lines (it
     /// drains the chunk). Returns false when some record was malformed; with `strict`, stops
-    /// with an error at the first one, after writing the records before it.
+    /// with an error at the first one (stdout has the records before it; an output file is
+    /// left as it was). The output file is replaced only when the run succeeds.
     fn run(
         &self,
         mut write: impl FnMut(&mut Vec<Item>, &str, &mut dyn Write) -> Result<()>,
     ) -> Result<bool> {
-        let out: Box<dyn Write> = match self.output {
-            Some(path) => Box::new(
-                std::fs::File::create(path)
-                    .with_context(|| format!("creating {}", path.display()))?,
-            ),
-            None => Box::new(std::io::stdout().lock()),
-        };
-        let mut out = BufWriter::new(out);
+        // Refuses an output that is an input before anything is read; a file output is
+        // replaced only when the run succeeds.
+        let mut out = output::Output::open(self.output, self.files)?;
         let mut clean = true;
         let sources: Vec<Option<&PathBuf>> = if self.files.is_empty() {
             vec![None]
@@ -624,6 +623,8 @@ impl Sources<'_> {
                     if let Item::Error { line, message } = &item {
                         clean = false;
                         if self.strict {
+                            // Stdout gets the records before it; a file output is left
+                            // as it was (the temporary file goes).
                             write(&mut pending, &name, &mut out)?;
                             out.flush()?;
                             anyhow::bail!("{name}:{line}: {message}");
@@ -640,7 +641,7 @@ impl Sources<'_> {
             }
             progress.finish_and_clear();
         }
-        out.flush()?;
+        out.commit()?;
         if !clean {
             eprintln!("tolka: some records were malformed; see the error lines in the output");
         }
