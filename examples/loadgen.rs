@@ -14,29 +14,32 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-/// One HTTP/1.1 exchange on a keep-alive connection: the status, or `None` when the
-/// connection failed (it is then reopened).
-fn exchange(stream: &mut BufReader<TcpStream>, request: &[u8]) -> Option<u16> {
+/// One HTTP/1.1 exchange on a keep-alive connection: the status and the `Retry-After`
+/// seconds, or `None` when the connection failed (it is then reopened).
+fn exchange(stream: &mut BufReader<TcpStream>, request: &[u8]) -> Option<(u16, Option<u64>)> {
     stream.get_mut().write_all(request).ok()?;
     let mut line = String::new();
     stream.read_line(&mut line).ok()?;
     let status = line.split(' ').nth(1)?.parse().ok()?;
     let mut length = 0usize;
+    let mut retry_after = None;
     loop {
         line.clear();
         stream.read_line(&mut line).ok()?;
         if line == "\r\n" || line.is_empty() {
             break;
         }
-        if let Some((name, value)) = line.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().ok()?;
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().ok()?;
+            } else if name.eq_ignore_ascii_case("retry-after") {
+                retry_after = value.trim().parse().ok();
+            }
         }
     }
     let mut body = vec![0; length];
     stream.read_exact(&mut body).ok()?;
-    Some(status)
+    Some((status, retry_after))
 }
 
 fn connect(address: &str) -> Option<BufReader<TcpStream>> {
@@ -119,14 +122,14 @@ fn main() {
                         }
                         let t = Instant::now();
                         match exchange(s, &requests[i % requests.len()]) {
-                            Some(status) => {
+                            Some((status, retry_after)) => {
                                 if status == 200 {
                                     client.latencies.push(t.elapsed().as_secs_f64());
                                 }
                                 *client.statuses.entry(status).or_default() += 1;
-                                if status == 429 {
-                                    // A polite client backs off as Retry-After says (shortened).
-                                    std::thread::sleep(Duration::from_millis(5));
+                                if let Some(seconds) = retry_after {
+                                    // A polite client waits as `Retry-After` says.
+                                    std::thread::sleep(Duration::from_secs(seconds));
                                 }
                             }
                             None => {
