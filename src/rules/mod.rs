@@ -58,7 +58,7 @@ pub use catalog::{Catalog, CatalogEntry};
 pub use value::Value;
 
 use crate::error::Result;
-use contact::ContactRules;
+use contact::{ContactRules, PhoneRegions};
 use datetime::DateRules;
 use numbers::{NumKind, NumberRules};
 use pii::PiiRules;
@@ -192,6 +192,18 @@ pub struct RuleConfig {
     pub order_id_patterns: Vec<String>,
     /// A catalog file (JSONL or CSV, see [`Catalog::load`]).
     pub catalog: Option<PathBuf>,
+    /// Regions (ISO 3166 alpha-2) whose national phone numbers count however they are
+    /// written, tried in order, valid by libphonenumber's metadata. Sweden's numbers need
+    /// the Swedish locale among the tried ones, the NANP's (`US`, `CA`) the English one;
+    /// other regions always count. International numbers (`+…`, `00…`) always count.
+    /// Default: `["SE", "US"]`.
+    pub phone_regions: Vec<String>,
+    /// Regions whose national phone numbers count only when written like a phone number: a
+    /// trunk prefix `0` or an area code in parentheses, in two or more digit groups
+    /// (`0121 234 5678`, `090-1234-5678`, `(11) 2345-6789`). Default:
+    /// `["GB", "DE", "FR", "NL", "FI", "JP", "BR", "IN", "AU"]` (regions whose national
+    /// numbers start with a trunk prefix, and Brazil's `(11) …`).
+    pub phone_formatted_regions: Vec<String>,
 }
 
 impl Default for RuleConfig {
@@ -206,6 +218,10 @@ impl Default for RuleConfig {
                 r"(?i)\bpurchase\s*(?:#|no\.?|nr\.?|number|id)?\s*:?\s*#?\s*([A-Z]{0,3}-?[0-9]{6,})\b".to_owned(),
             ],
             catalog: None,
+            phone_regions: vec!["SE".to_owned(), "US".to_owned()],
+            phone_formatted_regions: ["GB", "DE", "FR", "NL", "FI", "JP", "BR", "IN", "AU"]
+            .map(str::to_owned)
+            .to_vec(),
         }
     }
 }
@@ -331,6 +347,7 @@ pub struct Rules {
     sv: LocaleRules,
     pii: PiiRules,
     contact: ContactRules,
+    phone_regions: PhoneRegions,
     catalog: Option<Catalog>,
 }
 
@@ -356,8 +373,8 @@ const NUMERIC: [Extractor; 7] = [
 impl Rules {
     /// Compiles the rules; loads the catalog when the config names one.
     ///
-    /// Errors: [`Error::Config`](crate::error::Error::Config) for an empty locale list or an
-    /// order-id pattern that does not compile; catalog file errors as [`Catalog::load`].
+    /// Errors: [`Error::Config`](crate::error::Error::Config) for an empty locale list, an
+    /// order-id pattern that does not compile or an unknown phone region; catalog file errors as [`Catalog::load`].
     pub fn new(config: &RuleConfig) -> Result<Self> {
         if config.locales.is_empty() {
             return Err(crate::error::Error::Config(
@@ -378,6 +395,10 @@ impl Rules {
             sv: LocaleRules::new(Locale::Sv),
             pii: PiiRules::new(),
             contact: ContactRules::new(&config.order_id_patterns)?,
+            phone_regions: PhoneRegions::new(
+                &config.phone_regions,
+                &config.phone_formatted_regions,
+            )?,
             catalog,
         })
     }
@@ -539,12 +560,15 @@ impl Rules {
 
     fn pii_candidates(&self, text: &str, locales: &[Locale], out: &mut Vec<Cand>) {
         // Cheap pre-checks: every PII kind needs a digit, except e-mails which need '@'.
-        let has_digit = text.bytes().any(|b| b.is_ascii_digit());
+        let has_digit = text.bytes().any(|b| b.is_ascii_digit())
+            || text.chars().any(|c| pii::digit_value(c).is_some());
         if has_digit {
             self.pii.cards(text, out);
             self.pii.personal_numbers(text, out);
             self.pii.ibans(text, out);
-            self.contact.phones(text, locales, out);
+            let masked = self.pii.iban_shaped(text);
+            self.contact
+                .phones(text, locales, &self.phone_regions, &masked, out);
         }
         if text.contains('@') {
             self.contact.emails(text, out);
