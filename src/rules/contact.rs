@@ -394,43 +394,72 @@ fn e164(s: &str, locales: &[Locale], regions: &PhoneRegions) -> Option<(String, 
     if trunk.is_some() {
         return None;
     }
+    // A number of a plain region whose locale is not among the tried ones (a Swedish
+    // number in an English text) is not read as another region's number.
+    let mut foreign = false;
     for region in &regions.plain {
-        if region_allowed(region.id, locales)
-            && region.written_nationally(s, &digits)
+        if region.written_nationally(s, &digits)
             && let Some(e) = valid_e164(Some(region.id), &digits)
         {
-            return Some((e, 0.9));
+            if region_allowed(region.id, locales) {
+                return Some((e, 0.9));
+            }
+            foreign = true;
         }
     }
-    let nanp_on = regions.plain.iter().any(|r| {
-        matches!(r.id, country::Id::US | country::Id::CA) && region_allowed(r.id, locales)
-    });
-    if nanp_on {
-        let national = if digits.len() == 11 {
-            digits.strip_prefix('1')
-        } else {
-            Some(digits.as_str())
-        };
-        if let Some(national) = national
-            && nanp(national)
-            && groups.len() >= 3
-            && groups.ends_with(&[3, 3, 4])
-        {
-            return Some((format!("+1{national}"), 0.8));
-        }
-    }
-    // Other regions: a trunk prefix or an area code in parentheses, and grouping.
-    if groups.len() >= 2 {
-        for region in &regions.formatted {
-            if region.written_nationally(s, &digits)
-                && (region.trunk.is_some() || s.starts_with('('))
-                && let Some(e) = valid_e164(Some(region.id), &digits)
-            {
-                return Some((e, 0.8));
+    let national = if digits.len() == 11 {
+        digits.strip_prefix('1')
+    } else {
+        Some(digits.as_str())
+    };
+    // The NANP written 3-3-4 (fictional 555 numbers, ranges the metadata lacks).
+    if let Some(national) = national
+        && nanp(national)
+        && groups.len() >= 3
+        && groups.ends_with(&[3, 3, 4])
+    {
+        for region in &regions.plain {
+            if matches!(region.id, country::Id::US | country::Id::CA) {
+                if region_allowed(region.id, locales) {
+                    return Some((format!("+1{national}"), 0.8));
+                }
+                foreign = true;
             }
         }
     }
-    None
+    // Nine digits or more: shorter national numbers are too easily something else.
+    if foreign || groups.len() < 2 || digits.len() < 9 {
+        return None;
+    }
+    // Other regions: a trunk prefix or an area code in parentheses, and grouping; the
+    // region whose national format groups the digits as written wins, else the first.
+    let mut first = None;
+    for region in &regions.formatted {
+        if !region.written_nationally(s, &digits) || (region.trunk.is_none() && !s.starts_with('(')) {
+            continue;
+        }
+        let Some(parsed) = phonenumber::parse(Some(region.id), &digits)
+            .ok()
+            .filter(phonenumber::is_valid)
+        else {
+            continue;
+        };
+        let e164 = parsed.format().mode(phonenumber::Mode::E164).to_string();
+        let national = parsed.format().mode(phonenumber::Mode::National).to_string();
+        if digit_groups(&national) == groups {
+            return Some((e164, 0.8));
+        }
+        first.get_or_insert(e164);
+    }
+    first.map(|e| (e, 0.7))
+}
+
+/// The lengths of the digit runs of `s`.
+fn digit_groups(s: &str) -> Vec<usize> {
+    s.split(|c: char| !c.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .map(str::len)
+        .collect()
 }
 
 /// North American number: ten digits, the area code starting with 2-9.
