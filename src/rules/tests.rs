@@ -2091,6 +2091,14 @@ proptest! {
         check_spans(&text, &RULES.extract(&text, &context(ANY)));
         check_redaction(&text);
     }
+
+    #[test]
+    fn redaction_of_unicode_digit_soup(
+        text in "[0-9\u{ff10}-\u{ff19} \u{a0}\u{2009}\u{202f}+()\\-.@a-zåäöA-Z]{0,80}"
+    ) {
+        check_spans(&text, &RULES.extract(&text, &context(ANY)));
+        check_redaction(&text);
+    }
 }
 
 #[path = "../../tests/support/catalog_gen.rs"]
