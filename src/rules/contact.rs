@@ -256,6 +256,9 @@ impl ContactRules {
     }
 }
 
+/// Capacity of libphonenumber's regex cache (it holds compiled metadata regexes).
+const PHONE_REGEX_CACHE: usize = 2048;
+
 /// Regions whose national phone numbers count (see [`RuleConfig`](super::RuleConfig)).
 pub(crate) struct PhoneRegions {
     /// National numbers of these regions count written in any way (with the region's trunk
@@ -301,6 +304,14 @@ impl PhoneRegions {
                 })
                 .collect::<Result<Vec<_>>>()
         };
+        // libphonenumber's metadata compiles its regexes lazily into one LRU cache of 100
+        // (behind a mutex); the regions tried here and the country codes of "+" numbers
+        // need more, else every text recompiles the regexes of the one before.
+        if let Ok(mut cache) = phonenumber::metadata::DATABASE.cache().lock()
+            && cache.capacity() < PHONE_REGEX_CACHE
+        {
+            cache.set_capacity(PHONE_REGEX_CACHE);
+        }
         Ok(PhoneRegions {
             plain: parse(plain)?,
             formatted: parse(formatted)?,
