@@ -402,7 +402,7 @@ fn e164(s: &str, locales: &[Locale], regions: &PhoneRegions) -> Option<(String, 
         }
         return None;
     }
-    if trunk.is_some() {
+    if trunk.is_some() || !(7..=13).contains(&digits.len()) {
         return None;
     }
     // A number of a plain region whose locale is not among the tried ones (a Swedish
@@ -486,7 +486,7 @@ fn after_reference_word(text: &str, start: usize) -> bool {
         "invoice", "order", "ordernummer", "ordernr", "beställning", "beställningsnummer", "ref",
         "reference", "referens", "ocr", "faktura", "fakturan", "fakturanummer", "fakturanr",
         "kvitto", "kvittot", "receipt", "tracking", "kollinummer", "kolli", "spårningsnummer",
-        "sändningsnummer", "waybill", "artikelnummer", "artnr", "sku", "ean", "gtin",
+        "sändningsnummer", "waybill", "purchase", "artikelnummer", "artnr", "sku", "ean", "gtin",
         "isbn", "serial", "serienummer", "kundnummer", "customer", "bankgiro", "plusgiro",
         "po",
     ];
