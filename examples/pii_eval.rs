@@ -38,8 +38,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if line.trim().is_empty() {
             continue;
         }
-        let case: serde_json::Value = serde_json::from_str(line)
-            .map_err(|e| format!("{file}:{}: {e}", n + 1))?;
+        let case: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| format!("{file}:{}: {e}", n + 1))?;
         let field = |k: &str| case.get(k).and_then(|v| v.as_str()).unwrap_or("");
         let (text, kind) = (field("text"), field("kind"));
         let (_, found) = redact(&rules, text);
@@ -57,12 +57,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             continue;
         }
         let pii = field("pii");
-        let start = text.find(pii).ok_or_else(|| format!("{file}:{}: pii not in text", n + 1))?;
+        let start = text
+            .find(pii)
+            .ok_or_else(|| format!("{file}:{}: pii not in text", n + 1))?;
         let end = start + pii.len();
         let covering = found.iter().find(|m| m.start <= start && m.end >= end);
+        let right = covering.is_some_and(|m| m.label == kind);
         let entry = recall.entry(kind.to_owned()).or_default();
         entry.0 += 1;
-        if covering.is_some_and(|m| m.label == kind) {
+        if right {
             entry.1 += 1;
         }
         // Privacy: no byte of the PII outside a redaction.
@@ -70,12 +73,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if all_covered {
             entry.2 += 1;
         }
-        if !covering.is_some_and(|m| m.label == kind) {
+        if !right {
             let what: Vec<_> = found
                 .iter()
                 .map(|m| format!("{} {:?}", m.label, &text[m.start..m.end]))
                 .collect();
-            report.push(format!("MISS {kind} {pii:?} in {text:?}: got [{}]", what.join(", ")));
+            report.push(format!(
+                "MISS {kind} {pii:?} in {text:?}: got [{}]",
+                what.join(", ")
+            ));
         }
     }
     println!("| kind | cases | recall (right kind) | fully redacted |");

@@ -391,7 +391,10 @@ fn e164(s: &str, locales: &[Locale], regions: &PhoneRegions) -> Option<(String, 
                 .is_some()
             && (6..=13).contains(&parsed.national().to_string().len())
         {
-            return Some((parsed.format().mode(phonenumber::Mode::E164).to_string(), 0.7));
+            return Some((
+                parsed.format().mode(phonenumber::Mode::E164).to_string(),
+                0.7,
+            ));
         }
         // The NANP's fictional 555 numbers and new area codes, written 3-3-4.
         if let Some(national) = rest.strip_prefix('1')
@@ -446,7 +449,8 @@ fn e164(s: &str, locales: &[Locale], regions: &PhoneRegions) -> Option<(String, 
     // region whose national format groups the digits as written wins, else the first.
     let mut first = None;
     for region in &regions.formatted {
-        if !region.written_nationally(s, &digits) || (region.trunk.is_none() && !s.starts_with('(')) {
+        if !region.written_nationally(s, &digits) || (region.trunk.is_none() && !s.starts_with('('))
+        {
             continue;
         }
         let Some(parsed) = phonenumber::parse(Some(region.id), &digits)
@@ -456,7 +460,10 @@ fn e164(s: &str, locales: &[Locale], regions: &PhoneRegions) -> Option<(String, 
             continue;
         };
         let e164 = parsed.format().mode(phonenumber::Mode::E164).to_string();
-        let national = parsed.format().mode(phonenumber::Mode::National).to_string();
+        let national = parsed
+            .format()
+            .mode(phonenumber::Mode::National)
+            .to_string();
         if digit_groups(&national) == groups {
             return Some((e164, 0.8));
         }
@@ -483,11 +490,42 @@ fn nanp(ten: &str) -> bool {
 /// number ("invoice 2026110045", "OCR …", "kundnummer …", "tracking …").
 fn after_reference_word(text: &str, start: usize) -> bool {
     const REFERENCE: &[&str] = &[
-        "invoice", "order", "ordernummer", "ordernr", "beställning", "beställningsnummer", "ref",
-        "reference", "referens", "ocr", "faktura", "fakturan", "fakturanummer", "fakturanr",
-        "kvitto", "kvittot", "receipt", "tracking", "kollinummer", "kolli", "spårningsnummer",
-        "sändningsnummer", "waybill", "purchase", "artikelnummer", "artnr", "sku", "ean", "gtin",
-        "isbn", "serial", "serienummer", "kundnummer", "customer", "bankgiro", "plusgiro",
+        "invoice",
+        "order",
+        "ordernummer",
+        "ordernr",
+        "beställning",
+        "beställningsnummer",
+        "ref",
+        "reference",
+        "referens",
+        "ocr",
+        "faktura",
+        "fakturan",
+        "fakturanummer",
+        "fakturanr",
+        "kvitto",
+        "kvittot",
+        "receipt",
+        "tracking",
+        "kollinummer",
+        "kolli",
+        "spårningsnummer",
+        "sändningsnummer",
+        "waybill",
+        "purchase",
+        "artikelnummer",
+        "artnr",
+        "sku",
+        "ean",
+        "gtin",
+        "isbn",
+        "serial",
+        "serienummer",
+        "kundnummer",
+        "customer",
+        "bankgiro",
+        "plusgiro",
         "po",
     ];
     let before =

@@ -263,13 +263,15 @@ fn one_is_pronoun(text: &str, tokens: &[Token], i: usize) -> bool {
     const UNITS: &[&str] = &[
         "o", "oclock", "am", "pm", "second", "seconds", "minute", "minutes", "hour", "hours",
         "day", "days", "week", "weeks", "month", "months", "year", "years", "pair", "pairs",
-        "piece", "pieces", "item", "items", "unit", "units", "time", "times", "dollar",
-        "dollars", "euro", "euros", "pound", "pounds", "krona", "kronor", "percent",
+        "piece", "pieces", "item", "items", "unit", "units", "time", "times", "dollar", "dollars",
+        "euro", "euros", "pound", "pounds", "krona", "kronor", "percent",
     ];
     let spaced = |k: usize| {
-        tokens
-            .get(k + 1)
-            .is_some_and(|_| text[tokens[k].end..tokens[k + 1].start].chars().all(char::is_whitespace))
+        tokens.get(k + 1).is_some_and(|_| {
+            text[tokens[k].end..tokens[k + 1].start]
+                .chars()
+                .all(char::is_whitespace)
+        })
     };
     if spaced(i)
         && tokens
@@ -280,7 +282,11 @@ fn one_is_pronoun(text: &str, tokens: &[Token], i: usize) -> bool {
     }
     let det = |k: usize| DETERMINERS.contains(&tokens[k].lower.as_str());
     (i >= 1 && spaced(i - 1) && det(i - 1))
-        || (i >= 2 && spaced(i - 1) && spaced(i - 2) && det(i - 2) && !is_number_word(&tokens[i - 1].lower))
+        || (i >= 2
+            && spaced(i - 1)
+            && spaced(i - 2)
+            && det(i - 2)
+            && !is_number_word(&tokens[i - 1].lower))
 }
 
 /// True for an English number word ("two", "twenty", "hundred").

@@ -83,7 +83,8 @@ impl PiiRules {
             // Try the whole run, then without trailing digit groups.
             let group_ends: Vec<usize> = (0..digits.len())
                 .filter(|&k| {
-                    k + 1 == digits.len() || !s[digits[k].0..].starts_with(|c| digit_value(c).is_some())
+                    k + 1 == digits.len()
+                        || !s[digits[k].0..].starts_with(|c| digit_value(c).is_some())
                 })
                 .collect();
             for &k in group_ends.iter().rev() {
@@ -315,7 +316,7 @@ pub(crate) fn card_brand(digits: &[u8]) -> Option<&'static str> {
             .fold(0u32, |acc, d| acc * 10 + u32::from(*d))
     };
     let (p1, p2, p3, p4) = (prefix(1), prefix(2), prefix(3), prefix(4));
-    let brand = if p1 == 4 {
+    if p1 == 4 {
         matches!(n, 13 | 16 | 19).then_some("visa")
     } else if (51..=55).contains(&p2) || (2221..=2720).contains(&p4) {
         (n == 16).then_some("mastercard")
@@ -335,8 +336,7 @@ pub(crate) fn card_brand(digits: &[u8]) -> Option<&'static str> {
         Some("maestro")
     } else {
         None
-    };
-    brand
+    }
 }
 
 /// The length of an IBAN of `country` (ISO 3166 alpha-2, upper case) in the IBAN registry
