@@ -2,6 +2,9 @@
 
 use regex::Regex;
 
+use phonenumber::country;
+
+use super::pii::personal_number_shaped;
 use super::text::{glued, next_char, prev_char};
 use super::{Cand, Extractor, Locale, Value};
 use crate::error::{Error, Result};
@@ -28,8 +31,10 @@ impl ContactRules {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(ContactRules {
+            // RFC 5322 dot-atoms with RFC 6531's UTF-8 letters, a dot and a top-level domain
+            // of letters (or an IDNA `xn--` label) after the last dot.
             email: re(
-                r"\b[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}\b",
+                r"[\p{L}\p{N}_][\p{L}\p{N}\p{M}._%+\-'=]*@[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}\-]*[\p{L}\p{N}\p{M}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}\-]*[\p{L}\p{N}\p{M}])?)*\.(?:xn--[a-z0-9\-]{2,59}|\p{L}[\p{L}\p{M}]{1,62})",
             ),
             phone: re(r"(?:\+ ?|\()?[0-9][0-9 ().\-]{5,24}[0-9]"),
             url: re(r#"(?i)\b(?:https?://|www\.)[^\s<>"'\[\]{}|\\^`]+"#),
@@ -45,31 +50,66 @@ impl ContactRules {
         })
     }
 
+    /// E-mail addresses (RFC 5322 dot-atom local parts and host names, with the UTF-8
+    /// letters RFC 6531 allows: `åsa@exempel.se`, `josé.garcía@correo.es`,
+    /// `hans@müller.com`): a domain with a dot and a top-level domain of letters; not
+    /// `@mention` nor `a@b`.
     pub(crate) fn emails(&self, text: &str, out: &mut Vec<Cand>) {
         for m in self.email.find_iter(text) {
+            if prev_char(text, m.start()).is_some_and(|c| c == '@')
+                || next_char(text, m.end()).is_some_and(|c| c.is_alphanumeric() || c == '@')
+            {
+                continue;
+            }
+            let value = m.as_str().trim_end_matches(['.', '-']);
+            if value.contains("..") {
+                continue;
+            }
             out.push(Cand::new(
                 m.start(),
-                m.end(),
+                m.start() + value.len(),
                 Extractor::Email,
                 Value::Email {
-                    value: m.as_str().to_owned(),
+                    value: value.to_owned(),
                 },
                 0.95,
             ));
         }
     }
 
-    /// Phone numbers normalised to E.164. Swedish national numbers (`070-123 45 67`,
-    /// `08-123 456 78`) need the Swedish locale, North American ones (`(555) 123-4567`) the
-    /// English locale; international numbers (`+46 …`, `+1 …`, `0046 …`) always count.
-    pub(crate) fn phones(&self, text: &str, locales: &[Locale], out: &mut Vec<Cand>) {
+    /// Phone numbers normalised to E.164, checked against libphonenumber's metadata (the
+    /// `phonenumber` crate). International numbers (`+46 …`, `+1 …`, `0046 …`) always
+    /// count; national numbers of the `plain` regions (default Sweden, which needs the
+    /// Swedish locale, and the NANP, which needs the English locale) whatever their
+    /// grouping; national numbers of the `formatted` regions only with a trunk prefix or an
+    /// area code in parentheses and in groups (`0121 234 5678`, `(11) 2345-6789`).
+    ///
+    /// Not phones: anything inside `masked` spans (IBAN-shaped strings), a string written
+    /// like a personnummer (`YYMMDD-NNNN`) whatever its check digit, a number right after
+    /// the name of another reference ("invoice", "order", "OCR", "tracking"…).
+    pub(crate) fn phones(
+        &self,
+        text: &str,
+        locales: &[Locale],
+        regions: &PhoneRegions,
+        masked: &[(usize, usize)],
+        out: &mut Vec<Cand>,
+    ) {
         let mut pos = 0;
         while let Some(m) = self.phone.find_at(text, pos) {
             pos = m.end();
             let s = m.as_str();
-            // A number glued to a word does not start or end at the run's ends.
-            let glued_start =
-                prev_char(text, m.start()).is_some_and(|c| c.is_alphanumeric() || c == '+');
+            if masked.iter().any(|&(a, b)| a < m.end() && m.start() < b) {
+                continue;
+            }
+            // A number glued to a word, or right after a reference word ("order 12345"),
+            // does not start at the run's start; one glued on the right does not end at
+            // its end.
+            let skip_start = prev_char(text, m.start())
+                .is_some_and(|c| c.is_alphanumeric() || matches!(c, '+' | '-' | '/' | '_'));
+            // After "order", "invoice", "OCR"… a bare run of digits is that reference; a
+            // number written like a phone ("order 070-605 29 87") is still a phone.
+            let after_reference = after_reference_word(text, m.start());
             let glued_end = next_char(text, m.end()).is_some_and(char::is_alphanumeric);
             // Byte ends of the digit groups.
             let ends: Vec<usize> = s
@@ -80,23 +120,38 @@ impl ContactRules {
                 .map(|(i, _)| i + 1)
                 .filter(|&end| !(glued_end && end == s.len()))
                 .collect();
-            // The valid number that reaches furthest, from the start of the run or a later
-            // group after a space: a number just before the phone ("size 42 070-123 45 67")
-            // joins its run.
-            let found = super::pii::group_starts(s)
-                .into_iter()
-                .filter(|&start| !(glued_start && start == 0))
-                .flat_map(|start| ends.iter().map(move |&end| (start, end)))
+            // Byte starts: the run's, and every digit group (or `+`) after a space: a number
+            // just before the phone ("size 42 070-123 45 67") joins its run.
+            let starts: Vec<usize> = s
+                .char_indices()
+                .filter(|&(i, c)| {
+                    i == 0 || ((c.is_ascii_digit() || c == '+') && s[..i].ends_with([' ', '(']))
+                })
+                .map(|(i, _)| i)
+                .filter(|&i| !(skip_start && i == 0))
+                .collect();
+            // The valid number that reaches furthest (then starts earliest).
+            let found = starts
+                .iter()
+                .flat_map(|&start| ends.iter().rev().map(move |&end| (start, end)))
                 .filter(|&(start, end)| end > start)
-                .filter_map(|(start, end)| e164(&s[start..end], locales).map(|e| (start, end, e)))
-                .max_by_key(|&(start, end, _)| (end, std::cmp::Reverse(start)));
-            if let Some((start, end, e164)) = found {
+                .filter(|&(start, end)| {
+                    !(start == 0
+                        && after_reference
+                        && s[start..end].bytes().all(|b| b.is_ascii_digit()))
+                })
+                .filter(|&(start, end)| !personal_number_shaped(&s[start..end]))
+                .filter_map(|(start, end)| {
+                    e164(&s[start..end], locales, regions).map(|(e, c)| (start, end, e, c))
+                })
+                .max_by_key(|&(start, end, ..)| (end, std::cmp::Reverse(start)));
+            if let Some((start, end, e164, confidence)) = found {
                 out.push(Cand::new(
                     m.start() + start,
                     m.start() + end,
                     Extractor::Phone,
                     Value::Phone { value: e164 },
-                    0.9,
+                    confidence,
                 ));
                 pos = m.start() + end;
             }
@@ -224,14 +279,110 @@ impl ContactRules {
     }
 }
 
-/// E.164 form of a phone candidate, or `None` when it is not a plausible number.
-fn e164(s: &str, locales: &[Locale]) -> Option<String> {
-    // Separators: single characters from " -.()" (a ") " pair allowed).
+/// Capacity of libphonenumber's regex cache (it holds compiled metadata regexes).
+const PHONE_REGEX_CACHE: usize = 2048;
+
+/// Regions whose national phone numbers count (see [`RuleConfig`](super::RuleConfig)).
+pub(crate) struct PhoneRegions {
+    /// National numbers of these regions count written in any way (with the region's trunk
+    /// prefix, such as Sweden's `0`, when it has one other than the NANP's `1`).
+    plain: Vec<Region>,
+    /// National numbers of these regions count when written with the trunk prefix or an
+    /// area code in parentheses, in two or more groups.
+    formatted: Vec<Region>,
+}
+
+/// A region and its trunk prefix (`None` for none or the NANP's optional `1`).
+struct Region {
+    id: country::Id,
+    trunk: Option<String>,
+}
+
+impl Region {
+    /// True when the written number has the trunk prefix the region's national numbers
+    /// are written with (or an area code in parentheses).
+    fn written_nationally(&self, written: &str, digits: &str) -> bool {
+        self.trunk
+            .as_deref()
+            .is_none_or(|t| digits.starts_with(t) || written.starts_with('('))
+    }
+}
+
+impl PhoneRegions {
+    /// Parses ISO 3166 alpha-2 region codes.
+    pub(crate) fn new(plain: &[String], formatted: &[String]) -> Result<Self> {
+        let parse = |list: &[String]| {
+            list.iter()
+                .map(|r| {
+                    let code = r.to_ascii_uppercase();
+                    let id = code.parse::<country::Id>().map_err(|_| {
+                        Error::Config(format!("phone region `{r}`: not an ISO 3166 region code"))
+                    })?;
+                    let trunk = phonenumber::metadata::DATABASE
+                        .by_id(&code)
+                        .and_then(|m| m.national_prefix())
+                        .filter(|p| *p != "1")
+                        .map(str::to_owned);
+                    Ok(Region { id, trunk })
+                })
+                .collect::<Result<Vec<_>>>()
+        };
+        // libphonenumber's metadata compiles its regexes lazily into one LRU cache of 100
+        // (behind a mutex); the regions tried here and the country codes of "+" numbers
+        // need more, else every text recompiles the regexes of the one before.
+        if let Ok(mut cache) = phonenumber::metadata::DATABASE.cache().lock()
+            && cache.capacity() < PHONE_REGEX_CACHE
+        {
+            cache.set_capacity(PHONE_REGEX_CACHE);
+        }
+        Ok(PhoneRegions {
+            plain: parse(plain)?,
+            formatted: parse(formatted)?,
+        })
+    }
+}
+
+/// The locale a region's national numbers need among the tried locales: Sweden's the
+/// Swedish locale, the NANP's (US, Canada) the English one; other regions none.
+fn region_allowed(region: country::Id, locales: &[Locale]) -> bool {
+    match region {
+        country::Id::SE => locales.contains(&Locale::Sv),
+        country::Id::US | country::Id::CA => locales.contains(&Locale::En),
+        _ => true,
+    }
+}
+
+/// A valid number (libphonenumber metadata) in E.164.
+fn valid_e164(region: Option<country::Id>, number: &str) -> Option<String> {
+    let parsed = phonenumber::parse(region, number).ok()?;
+    if !phonenumber::is_valid(&parsed) {
+        return None;
+    }
+    Some(parsed.format().mode(phonenumber::Mode::E164).to_string())
+}
+
+/// E.164 form of a phone candidate and a confidence, or `None` when it is not a valid
+/// number of a region that counts.
+fn e164(s: &str, locales: &[Locale], regions: &PhoneRegions) -> Option<(String, f32)> {
+    // Separators: single characters from " -.()" (a ") " pair allowed); a "(0)" after
+    // the country code is the trunk prefix, not part of the number.
+    let trunk = s.find("(0)");
+    let written = match trunk {
+        Some(t) => std::borrow::Cow::Owned(format!("{}{}", &s[..t], &s[t + 3..])),
+        None => std::borrow::Cow::Borrowed(s),
+    };
     let mut digits = String::with_capacity(16);
+    let mut groups: Vec<usize> = Vec::with_capacity(6);
     let mut sep_run = 0;
-    for c in s.chars() {
+    for c in written.chars() {
         if c.is_ascii_digit() {
             digits.push(c);
+            if sep_run > 0 || groups.is_empty() {
+                groups.push(0);
+            }
+            if let Some(g) = groups.last_mut() {
+                *g += 1;
+            }
             sep_run = 0;
         } else if c != '+' {
             sep_run += 1;
@@ -247,42 +398,167 @@ fn e164(s: &str, locales: &[Locale]) -> Option<String> {
         digits.strip_prefix("00")
     };
     if let Some(rest) = intl {
-        if let Some(national) = rest.strip_prefix("46") {
-            let national = national.strip_prefix('0').unwrap_or(national);
-            return (7..=9)
-                .contains(&national.len())
-                .then(|| format!("+46{national}"));
+        if rest.len() < 7 || rest.len() > 15 {
+            return None;
         }
-        if let Some(national) = rest.strip_prefix('1') {
-            return (national.len() == 10 && nanp(national)).then(|| format!("+1{national}"));
+        let international = format!("+{rest}");
+        if let Some(e) = valid_e164(None, &international) {
+            return Some((e, 0.9));
         }
-        return (8..=15).contains(&rest.len()).then(|| format!("+{rest}"));
+        // Written with "+": a number of a known country code with a national length, even
+        // if the metadata does not know its range (new ranges, fictional numbers).
+        if plus
+            && let Ok(parsed) = phonenumber::parse(None, &international)
+            && phonenumber::metadata::DATABASE
+                .by_code(&parsed.code().value())
+                .is_some()
+            && (6..=13).contains(&parsed.national().to_string().len())
+        {
+            return Some((
+                parsed.format().mode(phonenumber::Mode::E164).to_string(),
+                0.7,
+            ));
+        }
+        // The NANP's fictional 555 numbers and new area codes, written 3-3-4.
+        if let Some(national) = rest.strip_prefix('1')
+            && nanp(national)
+            && groups.ends_with(&[3, 3, 4])
+        {
+            return Some((format!("+1{national}"), 0.8));
+        }
+        return None;
     }
-    if locales.contains(&Locale::Sv) && digits.starts_with('0') {
-        let ok = if digits.starts_with("07") {
-            digits.len() == 10
-        } else {
-            (8..=10).contains(&digits.len())
+    if trunk.is_some() || !(7..=13).contains(&digits.len()) {
+        return None;
+    }
+    // A number of a plain region whose locale is not among the tried ones (a Swedish
+    // number in an English text) is not read as another region's number.
+    let mut foreign = false;
+    for region in &regions.plain {
+        if region.written_nationally(s, &digits)
+            && let Some(e) = valid_e164(Some(region.id), &digits)
+        {
+            if region_allowed(region.id, locales) {
+                return Some((e, 0.9));
+            }
+            foreign = true;
+        }
+    }
+    let national = if digits.len() == 11 {
+        digits.strip_prefix('1')
+    } else {
+        Some(digits.as_str())
+    };
+    // The NANP written 3-3-4 (fictional 555 numbers, ranges the metadata lacks).
+    if let Some(national) = national
+        && nanp(national)
+        && groups.len() >= 3
+        && groups.ends_with(&[3, 3, 4])
+    {
+        for region in &regions.plain {
+            if matches!(region.id, country::Id::US | country::Id::CA) {
+                if region_allowed(region.id, locales) {
+                    return Some((format!("+1{national}"), 0.8));
+                }
+                foreign = true;
+            }
+        }
+    }
+    // Nine digits or more: shorter national numbers are too easily something else.
+    if foreign || groups.len() < 2 || digits.len() < 9 {
+        return None;
+    }
+    // Other regions: a trunk prefix or an area code in parentheses, and grouping; the
+    // region whose national format groups the digits as written wins, else the first.
+    let mut first = None;
+    for region in &regions.formatted {
+        if !region.written_nationally(s, &digits) || (region.trunk.is_none() && !s.starts_with('('))
+        {
+            continue;
+        }
+        let Some(parsed) = phonenumber::parse(Some(region.id), &digits)
+            .ok()
+            .filter(phonenumber::is_valid)
+        else {
+            continue;
         };
-        if ok {
-            return Some(format!("+46{}", &digits[1..]));
+        let e164 = parsed.format().mode(phonenumber::Mode::E164).to_string();
+        let national = parsed
+            .format()
+            .mode(phonenumber::Mode::National)
+            .to_string();
+        if digit_groups(&national) == groups {
+            return Some((e164, 0.8));
         }
+        first.get_or_insert(e164);
     }
-    if locales.contains(&Locale::En) {
-        if digits.len() == 10 && nanp(&digits) {
-            return Some(format!("+1{digits}"));
-        }
-        if digits.len() == 11 && digits.starts_with('1') && nanp(&digits[1..]) {
-            return Some(format!("+{digits}"));
-        }
-    }
-    None
+    first.map(|e| (e, 0.7))
+}
+
+/// The lengths of the digit runs of `s`.
+fn digit_groups(s: &str) -> Vec<usize> {
+    s.split(|c: char| !c.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .map(str::len)
+        .collect()
 }
 
 /// North American number: ten digits, the area code starting with 2-9.
 fn nanp(ten: &str) -> bool {
     let b = ten.as_bytes();
     b.len() == 10 && (b'2'..=b'9').contains(&b[0])
+}
+
+/// True when the word before byte `start` names a reference number that is not a phone
+/// number ("invoice 2026110045", "OCR …", "kundnummer …", "tracking …").
+fn after_reference_word(text: &str, start: usize) -> bool {
+    const REFERENCE: &[&str] = &[
+        "invoice",
+        "order",
+        "ordernummer",
+        "ordernr",
+        "beställning",
+        "beställningsnummer",
+        "ref",
+        "reference",
+        "referens",
+        "ocr",
+        "faktura",
+        "fakturan",
+        "fakturanummer",
+        "fakturanr",
+        "kvitto",
+        "kvittot",
+        "receipt",
+        "tracking",
+        "kollinummer",
+        "kolli",
+        "spårningsnummer",
+        "sändningsnummer",
+        "waybill",
+        "purchase",
+        "artikelnummer",
+        "artnr",
+        "sku",
+        "ean",
+        "gtin",
+        "isbn",
+        "serial",
+        "serienummer",
+        "kundnummer",
+        "customer",
+        "bankgiro",
+        "plusgiro",
+        "po",
+    ];
+    let before =
+        text[..start].trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '#' | ':' | '.'));
+    let word = before
+        .rsplit(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
+    REFERENCE.contains(&word.as_str())
 }
 
 /// True when the word before byte `start` (skipping spaces, `#` and `:`) names a document

@@ -519,6 +519,11 @@ impl DateRules {
             let Some(unit) = time_unit(self.locale, &tok.lower) else {
                 continue;
             };
+            // "wait a second", "en sekund": a moment, not a duration; "second" is a unit
+            // only after a number.
+            if num.kind == NumKind::Article && matches!(unit, TimeUnit::Second) {
+                continue;
+            }
             let end = tok.end;
             let seconds = num.value * unit.seconds() as f64;
             if seconds >= 1.0 {

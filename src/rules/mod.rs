@@ -10,16 +10,20 @@
 //! | `price_range` | `under $50`, `at least 100 dollars`, `between 20 and 30 euros`, `$20-$30`, `max 500 kr`, `upp till 300 kr`, `från 200 kr`, `mellan 100 och 200 kr` | [`Value::PriceRange`] |
 //! | `size` | `size 42`, `EU 42`, `US 8.5`, `XL`, `3XL`, `medium`, `W32 L34`, `one size`, `storlek 38`, `storlek M`, `140 cl` | [`Value::Size`] |
 //! | `color` | `black`, `light blue`, `navy`, `svart`, `svarta`, `grått`, `ljusblå`, `mörkgröna` | [`Value::Color`] (canonical English name) |
-//! | `number` | `250`, `two hundred and fifty`, `tvåhundrafemtio`, `a couple`, `ett par` | [`Value::Number`] |
+//! | `number` | `250`, `two hundred and fifty`, `tvåhundrafemtio`, `a couple`, `ett par` (not "one" after a determiner: "the blue one", "this one", "no one"; not "a" / "en" alone) | [`Value::Number`] |
 //! | `quantity` | `two pairs`, `3 st`, `två par` | [`Value::Quantity`] |
 //! | `ordinal` | `3rd`, `third`, `tredje`, `3:e` | [`Value::Ordinal`] |
 //! | `date` | `tomorrow`, `next Friday`, `in two weeks`, `the 3rd of May`, `on 3/5` (en: month/day), `i morgon`, `nästa fredag`, `den 3 maj`, `den 3/5`, `in May` | [`Value::Date`] or [`Value::Interval`] |
 //! | `time` | `at 3pm`, `five thirty pm`, `ten o'clock`, `15:30`, `kl 15`, `klockan fem`, `between 2 and 4pm`, `tomorrow at 3pm`, `tonight`, `tomorrow morning`, `i kväll` | [`Value::Time`] or [`Value::Interval`] |
-//! | `duration` | `two hours`, `3 days`, `två timmar` | [`Value::Duration`] |
-//! | `email`, `phone`, `url` | `a@b.se`, `070-123 45 67`, `www.shop.se` | E.164 for phones |
+//! | `duration` | `two hours`, `3 days`, `två timmar`, `30 seconds` (not "wait a second", "en sekund") | [`Value::Duration`] |
+//! | `email` | `a@b.se`, RFC 6531 `åsa@exempel.se`, `josé.garcía@correo.es`, `hans@müller.com`, `x@xn--mller-kva.de` (not `@mention`, `a@b`, `user@localhost`) | [`Value::Email`] |
+//! | `phone` | international `+46 70 123 45 67`, `0046 8 123 456 78`, `+44 (0)20 7946 0958`; national by region ([`RuleConfig::phone_regions`], default Sweden `070-123 45 67`, `08-123 456 78` and the NANP `(212) 555-0147`, `1-800-275-2273`); written with a trunk prefix or `(area code)` in groups ([`RuleConfig::phone_formatted_regions`]: `0121 234 5678`, `090-1234-5678`, `(11) 2345-6789`); valid by libphonenumber's metadata | [`Value::Phone`] (E.164) |
+//! | `url` | `https://x.se/a`, `www.shop.se`, `shop.se/rea` | [`Value::Url`] |
 //! | `order_id` | `order #A-10293` (configurable patterns) | [`Value::OrderId`] |
 //! | `postal_code` | `123 45`, `zip 90210` | [`Value::PostalCode`] |
-//! | `card`, `personal_number`, `iban` | checksum-valid only | [`Value::Card`]… |
+//! | `card` | 13–19 digits with an issuer's prefix and one of its lengths (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Mir, Maestro) and a Luhn check digit; grouped with spaces (also U+00A0, U+2009, U+202F), hyphens or dots, ASCII or full-width digits | [`Value::Card`] (brand, last four) |
+//! | `personal_number` | `YYMMDD-NNNN`, `YYMMDD+NNNN`, `YYYYMMDD-NNNN`, without separator, samordningsnummer (day + 60); valid date and Luhn | [`Value::PersonalNumber`] |
+//! | `iban` | every country of the IBAN registry at its length, mod 97; compact or grouped by spaces, hyphens or dots, upper or lower case (`se45 5000 …`, `AL47-2121-…`, `NO 44 1850.05.14562`) | [`Value::Iban`] (compact, upper case) |
 //! | catalog type (`product`, `brand`…) | names and synonyms of the shop's catalog | [`Value::Catalog`] |
 //!
 //! **Overlap policy.** Candidates from all extractors (and, without a locale in the
@@ -31,6 +35,11 @@
 //! text looks most like. So "under $50" is one `price_range`, "20 dollars 43 cents" one
 //! `money`, "storlek 38" one `size` and not a `number`. Sizes and colours are locale-free
 //! (English and Swedish forms always count).
+//! Checksums decide between look-alikes: a string written like a personnummer
+//! (`880320-0018`) or inside an IBAN-shaped string is never a phone, whatever its check
+//! digits; a Luhn-valid number without a card issuer's prefix (the order number
+//! `113542617735902`) is no card; a phone number right after "invoice", "order", "OCR",
+//! "tracking", "kundnummer" and the like is that reference, not a phone.
 //! A date directly followed or preceded by a time ("tomorrow at 3pm", "i morgon kl 15") is
 //! merged into one `time`. The result is non-overlapping and sorted by start.
 //!
@@ -58,7 +67,7 @@ pub use catalog::{Catalog, CatalogEntry};
 pub use value::Value;
 
 use crate::error::Result;
-use contact::ContactRules;
+use contact::{ContactRules, PhoneRegions};
 use datetime::DateRules;
 use numbers::{NumKind, NumberRules};
 use pii::PiiRules;
@@ -192,6 +201,21 @@ pub struct RuleConfig {
     pub order_id_patterns: Vec<String>,
     /// A catalog file (JSONL or CSV, see [`Catalog::load`]).
     pub catalog: Option<PathBuf>,
+    /// Regions (ISO 3166 alpha-2) whose national phone numbers count however they are
+    /// written, tried in order, valid by libphonenumber's metadata. Sweden's numbers need
+    /// the Swedish locale among the tried ones, the NANP's (`US`, `CA`) the English one;
+    /// other regions always count. A number valid in a region whose locale is not tried
+    /// (a Swedish number in an English text) is not read as another region's.
+    /// International numbers (`+…`, `00…`) always count: valid by the metadata, or, written
+    /// with `+`, a known country code and a national length (ranges the metadata lacks,
+    /// fictional numbers). Default: `["SE", "US"]`.
+    pub phone_regions: Vec<String>,
+    /// Regions whose national phone numbers count only when written like a phone number: a
+    /// trunk prefix `0` or an area code in parentheses, in two or more digit groups
+    /// (`0121 234 5678`, `090-1234-5678`, `(11) 2345-6789`). Default:
+    /// `["GB", "DE", "FR", "NL", "FI", "JP", "BR", "IN", "AU"]` (regions whose national
+    /// numbers start with a trunk prefix, and Brazil's `(11) …`).
+    pub phone_formatted_regions: Vec<String>,
 }
 
 impl Default for RuleConfig {
@@ -206,6 +230,10 @@ impl Default for RuleConfig {
                 r"(?i)\bpurchase\s*(?:#|no\.?|nr\.?|number|id)?\s*:?\s*#?\s*([A-Z]{0,3}-?[0-9]{6,})\b".to_owned(),
             ],
             catalog: None,
+            phone_regions: vec!["SE".to_owned(), "US".to_owned()],
+            phone_formatted_regions: ["GB", "DE", "FR", "NL", "FI", "JP", "BR", "IN", "AU"]
+            .map(str::to_owned)
+            .to_vec(),
         }
     }
 }
@@ -331,6 +359,7 @@ pub struct Rules {
     sv: LocaleRules,
     pii: PiiRules,
     contact: ContactRules,
+    phone_regions: PhoneRegions,
     catalog: Option<Catalog>,
 }
 
@@ -356,8 +385,8 @@ const NUMERIC: [Extractor; 7] = [
 impl Rules {
     /// Compiles the rules; loads the catalog when the config names one.
     ///
-    /// Errors: [`Error::Config`](crate::error::Error::Config) for an empty locale list or an
-    /// order-id pattern that does not compile; catalog file errors as [`Catalog::load`].
+    /// Errors: [`Error::Config`](crate::error::Error::Config) for an empty locale list, an
+    /// order-id pattern that does not compile or an unknown phone region; catalog file errors as [`Catalog::load`].
     pub fn new(config: &RuleConfig) -> Result<Self> {
         if config.locales.is_empty() {
             return Err(crate::error::Error::Config(
@@ -378,6 +407,10 @@ impl Rules {
             sv: LocaleRules::new(Locale::Sv),
             pii: PiiRules::new(),
             contact: ContactRules::new(&config.order_id_patterns)?,
+            phone_regions: PhoneRegions::new(
+                &config.phone_regions,
+                &config.phone_formatted_regions,
+            )?,
             catalog,
         })
     }
@@ -539,12 +572,15 @@ impl Rules {
 
     fn pii_candidates(&self, text: &str, locales: &[Locale], out: &mut Vec<Cand>) {
         // Cheap pre-checks: every PII kind needs a digit, except e-mails which need '@'.
-        let has_digit = text.bytes().any(|b| b.is_ascii_digit());
+        let has_digit = text.bytes().any(|b| b.is_ascii_digit())
+            || text.chars().any(|c| pii::digit_value(c).is_some());
         if has_digit {
             self.pii.cards(text, out);
             self.pii.personal_numbers(text, out);
             self.pii.ibans(text, out);
-            self.contact.phones(text, locales, out);
+            let masked = self.pii.iban_shaped(text);
+            self.contact
+                .phones(text, locales, &self.phone_regions, &masked, out);
         }
         if text.contains('@') {
             self.contact.emails(text, out);
@@ -559,9 +595,9 @@ impl Rules {
     }
 }
 
-/// PII redaction: replaces Luhn-valid card numbers, checksum-valid personnummer /
-/// samordningsnummer, mod-97-valid IBANs, e-mail addresses and phone numbers (all
-/// configured locales) by `[CARD]`, `[PERSONNUMMER]`, `[IBAN]`, `[EMAIL]`, `[PHONE]`; every
+/// PII redaction: replaces card numbers (issuer prefix, length and Luhn), checksum-valid
+/// personnummer / samordningsnummer, IBANs (registry length and mod 97), e-mail addresses
+/// and phone numbers (all configured locales and phone regions) by `[CARD]`, `[PERSONNUMMER]`, `[IBAN]`, `[EMAIL]`, `[PHONE]`; every
 /// other byte is unchanged. Returns the redacted text and the replaced matches (offsets into
 /// the original text), whatever the extractor list of the config says.
 ///

@@ -119,6 +119,13 @@ impl NumberRules {
         let mut i = 0;
         while i < tokens.len() {
             match self.parse_words(text, tokens, i) {
+                Some((_, 1, NumKind::Words))
+                    if self.locale == Locale::En
+                        && tokens[i].lower == "one"
+                        && one_is_pronoun(text, tokens, i) =>
+                {
+                    i += 1;
+                }
                 Some((value, n, kind)) => {
                     out.push(Num {
                         start: tokens[i].start,
@@ -243,6 +250,48 @@ impl NumberRules {
         };
         cues.contains(&prev.lower.as_str())
     }
+}
+
+/// "one" as a pronoun, not a number: after a determiner, directly or with one word
+/// between ("this one", "no one", "the blue one", "a bigger one"), unless a unit follows
+/// ("the one o'clock train", "this one day").
+fn one_is_pronoun(text: &str, tokens: &[Token], i: usize) -> bool {
+    const DETERMINERS: &[&str] = &[
+        "the", "this", "that", "these", "those", "which", "what", "no", "any", "each", "every",
+        "another", "other", "same", "my", "your", "his", "her", "its", "our", "their", "a", "an",
+    ];
+    const UNITS: &[&str] = &[
+        "o", "oclock", "am", "pm", "second", "seconds", "minute", "minutes", "hour", "hours",
+        "day", "days", "week", "weeks", "month", "months", "year", "years", "pair", "pairs",
+        "piece", "pieces", "item", "items", "unit", "units", "time", "times", "dollar", "dollars",
+        "euro", "euros", "pound", "pounds", "krona", "kronor", "percent",
+    ];
+    let spaced = |k: usize| {
+        tokens.get(k + 1).is_some_and(|_| {
+            text[tokens[k].end..tokens[k + 1].start]
+                .chars()
+                .all(char::is_whitespace)
+        })
+    };
+    if spaced(i)
+        && tokens
+            .get(i + 1)
+            .is_some_and(|t| UNITS.contains(&t.lower.as_str()))
+    {
+        return false;
+    }
+    let det = |k: usize| DETERMINERS.contains(&tokens[k].lower.as_str());
+    (i >= 1 && spaced(i - 1) && det(i - 1))
+        || (i >= 2
+            && spaced(i - 1)
+            && spaced(i - 2)
+            && det(i - 2)
+            && !is_number_word(&tokens[i - 1].lower))
+}
+
+/// True for an English number word ("two", "twenty", "hundred").
+fn is_number_word(word: &str) -> bool {
+    !matches!(word, "a" | "an" | "and") && en_atom(word, true).is_some()
 }
 
 /// The text between token `i` and token `i + 1`.

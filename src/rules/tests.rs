@@ -945,6 +945,292 @@ const POSITIVE: &[(Option<Locale>, &str, &str, &str, &str)] = &[
         "GB82WEST12345698765432",
         r#"{"kind":"iban","value":"GB82WEST12345698765432","country":"GB"}"#,
     ),
+    // cards: issuer prefixes and lengths, separators people type
+    (
+        ANY,
+        "Amex 3782 822463 10005 please",
+        "card",
+        "3782 822463 10005",
+        r#"{"kind":"card","brand":"amex","last4":"0005"}"#,
+    ),
+    (
+        ANY,
+        "6011111111111117",
+        "card",
+        "6011111111111117",
+        r#"{"kind":"card","brand":"discover","last4":"1117"}"#,
+    ),
+    (
+        ANY,
+        "JCB 3530111333300000",
+        "card",
+        "3530111333300000",
+        r#"{"kind":"card","brand":"jcb","last4":"0000"}"#,
+    ),
+    (
+        ANY,
+        "diners 3056 930902 5904",
+        "card",
+        "3056 930902 5904",
+        r#"{"kind":"card","brand":"diners","last4":"5904"}"#,
+    ),
+    (
+        ANY,
+        "UnionPay 6200 0000 0000 0005",
+        "card",
+        "6200 0000 0000 0005",
+        r#"{"kind":"card","brand":"unionpay","last4":"0005"}"#,
+    ),
+    (
+        ANY,
+        "2221 0000 0000 0009",
+        "card",
+        "2221 0000 0000 0009",
+        r#"{"kind":"card","brand":"mastercard","last4":"0009"}"#,
+    ),
+    (
+        ANY,
+        "Maestro 5000 0000 0000 0009",
+        "card",
+        "5000 0000 0000 0009",
+        r#"{"kind":"card","brand":"maestro","last4":"0009"}"#,
+    ),
+    (
+        ANY,
+        "visa 4012888888881881",
+        "card",
+        "4012888888881881",
+        r#"{"kind":"card","brand":"visa","last4":"1881"}"#,
+    ),
+    (
+        SV,
+        "kort 4111\u{a0}1111\u{a0}1111\u{a0}1111 tack",
+        "card",
+        "4111\u{a0}1111\u{a0}1111\u{a0}1111",
+        r#"{"kind":"card","brand":"visa","last4":"1111"}"#,
+    ),
+    (
+        EN,
+        "card 4111\u{2009}1111\u{2009}1111\u{2009}1111 exp",
+        "card",
+        "4111\u{2009}1111\u{2009}1111\u{2009}1111",
+        r#"{"kind":"card","brand":"visa","last4":"1111"}"#,
+    ),
+    (
+        EN,
+        "card 5555\u{202f}5555\u{202f}5555\u{202f}4444.",
+        "card",
+        "5555\u{202f}5555\u{202f}5555\u{202f}4444",
+        r#"{"kind":"card","brand":"mastercard","last4":"4444"}"#,
+    ),
+    (
+        ANY,
+        "4111.1111.1111.1111",
+        "card",
+        "4111.1111.1111.1111",
+        r#"{"kind":"card","brand":"visa","last4":"1111"}"#,
+    ),
+    (
+        SV,
+        "kortet ４１１１ １１１１ １１１１ １１１１ funkar inte",
+        "card",
+        "４１１１ １１１１ １１１１ １１１１",
+        r#"{"kind":"card","brand":"visa","last4":"1111"}"#,
+    ),
+    (
+        ANY,
+        "５５５５５５５５５５５５４４４４",
+        "card",
+        "５５５５５５５５５５５５４４４４",
+        r#"{"kind":"card","brand":"mastercard","last4":"4444"}"#,
+    ),
+    // IBAN: registry lengths, lower case, dashes and dots
+    (
+        ANY,
+        "iban se45 5000 0000 0583 9825 7466 tack",
+        "iban",
+        "se45 5000 0000 0583 9825 7466",
+        r#"{"kind":"iban","value":"SE4550000000058398257466","country":"SE"}"#,
+    ),
+    (
+        ANY,
+        "AL47-2121-1009-0000-0002-3569-8741",
+        "iban",
+        "AL47-2121-1009-0000-0002-3569-8741",
+        r#"{"kind":"iban","value":"AL47212110090000000235698741","country":"AL"}"#,
+    ),
+    (
+        EN,
+        "account NO 44 1850.05.14562 thanks",
+        "iban",
+        "NO 44 1850.05.14562",
+        r#"{"kind":"iban","value":"NO4418500514562","country":"NO"}"#,
+    ),
+    (
+        ANY,
+        "de89370400440532013000",
+        "iban",
+        "de89370400440532013000",
+        r#"{"kind":"iban","value":"DE89370400440532013000","country":"DE"}"#,
+    ),
+    (
+        ANY,
+        "CH93 0076 2011 6238 5295 7",
+        "iban",
+        "CH93 0076 2011 6238 5295 7",
+        r#"{"kind":"iban","value":"CH9300762011623852957","country":"CH"}"#,
+    ),
+    // e-mail: RFC 6531
+    (
+        SV,
+        "mejla åsa@exempel.se tack",
+        "email",
+        "åsa@exempel.se",
+        r#"{"kind":"email","value":"åsa@exempel.se"}"#,
+    ),
+    (
+        EN,
+        "write to josé.garcía@correo.es.",
+        "email",
+        "josé.garcía@correo.es",
+        r#"{"kind":"email","value":"josé.garcía@correo.es"}"#,
+    ),
+    (
+        EN,
+        "hans@müller.com",
+        "email",
+        "hans@müller.com",
+        r#"{"kind":"email","value":"hans@müller.com"}"#,
+    ),
+    (
+        EN,
+        "(support@xn--mller-kva.de)",
+        "email",
+        "support@xn--mller-kva.de",
+        r#"{"kind":"email","value":"support@xn--mller-kva.de"}"#,
+    ),
+    // phones: libphonenumber metadata
+    (
+        SV,
+        "ring 0701234567",
+        "phone",
+        "0701234567",
+        r#"{"kind":"phone","value":"+46701234567"}"#,
+    ),
+    (
+        ANY,
+        "mobil 0046 70 123 45 67",
+        "phone",
+        "0046 70 123 45 67",
+        r#"{"kind":"phone","value":"+46701234567"}"#,
+    ),
+    (
+        ANY,
+        "office +44 20 7946 0958",
+        "phone",
+        "+44 20 7946 0958",
+        r#"{"kind":"phone","value":"+442079460958"}"#,
+    ),
+    (
+        EN,
+        "call 0121 234 5678",
+        "phone",
+        "0121 234 5678",
+        r#"{"kind":"phone","value":"+441212345678"}"#,
+    ),
+    (
+        EN,
+        "call 090-1234-5678",
+        "phone",
+        "090-1234-5678",
+        r#"{"kind":"phone","value":"+819012345678"}"#,
+    ),
+    (
+        EN,
+        "ligue (11) 2345-6789",
+        "phone",
+        "(11) 2345-6789",
+        r#"{"kind":"phone","value":"+551123456789"}"#,
+    ),
+    (
+        EN,
+        "reach me on +1 650 253 0000",
+        "phone",
+        "+1 650 253 0000",
+        r#"{"kind":"phone","value":"+16502530000"}"#,
+    ),
+    (
+        EN,
+        "phone: 1-800-275-2273",
+        "phone",
+        "1-800-275-2273",
+        r#"{"kind":"phone","value":"+18002752273"}"#,
+    ),
+    (
+        EN,
+        "text 650.253.0000 anytime",
+        "phone",
+        "650.253.0000",
+        r#"{"kind":"phone","value":"+16502530000"}"#,
+    ),
+    // personnummer forms
+    (
+        ANY,
+        "personnummer198112189876 tack",
+        "personal_number",
+        "198112189876",
+        r#"{"kind":"personal_number","value":"19811218-9876","coordination":false}"#,
+    ),
+    (
+        ANY,
+        "pnr 121212+1212",
+        "personal_number",
+        "121212+1212",
+        r#"{"kind":"personal_number","value":"121212+1212","coordination":false}"#,
+    ),
+    (
+        ANY,
+        "samordningsnummer 197010632391",
+        "personal_number",
+        "197010632391",
+        r#"{"kind":"personal_number","value":"19701063-2391","coordination":true}"#,
+    ),
+    // "one" the number, "second" the unit with a number
+    (
+        EN,
+        "I want one",
+        "number",
+        "one",
+        r#"{"kind":"number","value":1}"#,
+    ),
+    (
+        EN,
+        "one of them is broken",
+        "number",
+        "one",
+        r#"{"kind":"number","value":1}"#,
+    ),
+    (
+        EN,
+        "the one hour delivery",
+        "duration",
+        "one hour",
+        r#"{"kind":"duration","value":"PT1H","seconds":3600}"#,
+    ),
+    (
+        EN,
+        "wait 30 seconds",
+        "duration",
+        "30 seconds",
+        r#"{"kind":"duration","value":"PT30S","seconds":30}"#,
+    ),
+    (
+        EN,
+        "it arrives in May",
+        "date",
+        "in May",
+        r#"{"kind":"interval","from":"2027-05-01T00:00:00+01:00","to":"2027-06-01T00:00:00+01:00"}"#,
+    ),
     // catalog
     (
         EN,
@@ -1333,6 +1619,52 @@ const NEGATIVE: &[(Option<Locale>, &str, &str)] = &[
     (EN, "from 2 to 4 days", "price_range"),
     (EN, "between 30 and 20 euros", "price_range"),
     (EN, "I have 5 cents", "price_range"),
+    // cards: Luhn-valid numbers without an issuer's prefix or with a length it does not use
+    (ANY, "Where is my order 113542617735902?", "card"),
+    (ANY, "113542617735902", "card"),
+    (ANY, "111111111111119", "card"),
+    (ANY, "411111111111116", "card"),
+    (ANY, "3782822463100052", "card"),
+    (ANY, "555555555555442", "card"),
+    (ANY, "2721 0000 0000 0004", "card"),
+    (ANY, "4111 1111-1111 1111", "card"),
+    // checksums decide: no phone in a personnummer or IBAN shape
+    (ANY, "personnummer 880320-0018", "phone"),
+    (ANY, "personnummer 880320-0018", "personal_number"),
+    (ANY, "19880320-0018", "phone"),
+    (ANY, "SE45 5000 0000 0583 9825 7467", "phone"),
+    (ANY, "AL47-2121-1009-0000-0002-3569-8742", "phone"),
+    (ANY, "AL47-2121-1009-0000-0002-3569-8742", "iban"),
+    (ANY, "se45 5000 0000 0583 9825 7467", "iban"),
+    (ANY, "XY45 5000 0000 0583 9825 7466", "iban"),
+    (ANY, "SE45 5000 0000 0583 9825 746", "iban"),
+    // reference numbers, prices and dates are not phones
+    (ANY, "faktura 2026110045", "phone"),
+    (ANY, "order 4155550132", "phone"),
+    (ANY, "OCR 0701234567 på fakturan", "phone"),
+    (ANY, "totalt 12 345 678 kr", "phone"),
+    (ANY, "12/24/2026", "phone"),
+    (EN, "5551234567", "phone"),
+    // e-mail look-alikes
+    (ANY, "@mention the team", "email"),
+    (ANY, "write to a@b and see", "email"),
+    (ANY, "user@localhost", "email"),
+    (ANY, "price @ 20.5", "email"),
+    // chat false alarms: "one" the pronoun, "a second", "may" the verb, articles alone
+    (EN, "is the blue one cheaper than the red one?", "number"),
+    (EN, "I'll take this one", "number"),
+    (EN, "no one answered my mail", "number"),
+    (EN, "which one is better?", "number"),
+    (EN, "a bigger one, please", "number"),
+    (EN, "the other one", "number"),
+    (EN, "wait a second", "duration"),
+    (EN, "just a sec", "duration"),
+    (SV, "vänta en sekund", "duration"),
+    (EN, "you may return it", "date"),
+    (EN, "it may arrive late", "date"),
+    (EN, "May we pay later?", "date"),
+    (EN, "a", "number"),
+    (SV, "en", "number"),
     (EN, "USDA beef 3", "money"),
     (EN, "10km away", "money"),
 ];
@@ -1480,6 +1812,77 @@ fn redaction_replaces_pii_only() {
     assert!(none.is_empty());
 }
 
+/// Cards typed with any space, a dot or full-width digits are replaced exactly: every byte
+/// of the number and no byte around it.
+#[test]
+fn redaction_covers_exactly_the_card() {
+    for card in [
+        "4111\u{a0}1111\u{a0}1111\u{a0}1111",
+        "4111\u{2009}1111\u{2009}1111\u{2009}1111",
+        "4111\u{202f}1111\u{202f}1111\u{202f}1111",
+        "4111.1111.1111.1111",
+        "4111-1111-1111-1111",
+        "４１１１ １１１１ １１１１ １１１１",
+        "４１１１１１１１１１１１１１１１",
+        "3782 822463 10005",
+    ] {
+        for (before, after) in [("kort ", " tack"), ("card: ", "."), ("(", ")"), ("", "")] {
+            let text = format!("{before}{card}{after}");
+            let (out, found) = redact(&RULES, &text);
+            assert_eq!(out, format!("{before}[CARD]{after}"), "{text:?}");
+            assert_eq!(found.len(), 1, "{text:?}");
+            assert_eq!(&text[found[0].start..found[0].end], card);
+        }
+    }
+}
+
+/// `tolka tag` calls the README's order number an order id; `redact` keeps it.
+#[test]
+fn order_number_is_not_a_card() {
+    let text = "Hi, I'd like to track my order 113542617735902, please.";
+    let (out, found) = redact(&RULES, text);
+    assert_eq!(out, text);
+    assert!(found.is_empty());
+    let m = RULES.extract(text, &context(EN));
+    assert!(
+        m.iter()
+            .any(|m| m.label == "order_id" && &text[m.start..m.end] == "113542617735902")
+    );
+}
+
+#[test]
+fn phone_regions_are_configurable() {
+    let config: RuleConfig =
+        serde_json::from_str(r#"{"phone_regions":["GB"],"phone_formatted_regions":[]}"#)
+            .expect("config");
+    let rules = Rules::new(&config).expect("rules");
+    let m = rules.extract("ring 020 7946 0958", &context(SV));
+    assert_eq!(
+        m.iter().find(|m| m.label == "phone").map(|m| &m.value),
+        Some(&Value::Phone {
+            value: "+442079460958".to_owned()
+        })
+    );
+    // Sweden is not among the regions: a Swedish national number is not a phone...
+    assert!(
+        !rules
+            .extract("ring 070-123 45 67", &context(SV))
+            .iter()
+            .any(|m| m.label == "phone")
+    );
+    // ...but an international one is.
+    assert!(
+        rules
+            .extract("ring +46 70 123 45 67", &context(SV))
+            .iter()
+            .any(|m| m.label == "phone")
+    );
+    let bad: std::result::Result<RuleConfig, _> =
+        serde_json::from_str(r#"{"phone_regions":["Sweden"]}"#);
+    let bad = Rules::new(&bad.expect("config parses"));
+    assert!(matches!(bad, Err(Error::Config(_))));
+}
+
 #[test]
 fn catalog_csv_matches_jsonl() {
     let csv = Catalog::load(&fixture("catalog.csv")).expect("csv catalog");
@@ -1578,6 +1981,12 @@ fn values_serialise_with_kind_tags() {
 fn tricky() -> impl Strategy<Value = String> {
     let pieces = prop::sample::select(vec![
         "4111 1111 1111 1111",
+        "４１１１\u{a0}１１１１",
+        "\u{2009}",
+        "\u{202f}",
+        "åsa@exempel.se",
+        "se45 5000",
+        "0121 234 5678",
         "811218-9876",
         "SE45 5000 0000 0583 9825 7466",
         "a@b.se",
@@ -1682,6 +2091,14 @@ proptest! {
         check_spans(&text, &RULES.extract(&text, &context(ANY)));
         check_redaction(&text);
     }
+
+    #[test]
+    fn redaction_of_unicode_digit_soup(
+        text in "[0-9\u{ff10}-\u{ff19} \u{a0}\u{2009}\u{202f}+()\\-.@a-zåäöA-Z]{0,80}"
+    ) {
+        check_spans(&text, &RULES.extract(&text, &context(ANY)));
+        check_redaction(&text);
+    }
 }
 
 #[path = "../../tests/support/catalog_gen.rs"]
@@ -1697,10 +2114,11 @@ fn redaction_finds_numbers_after_another_number() {
     ] {
         assert_eq!(redact(&RULES, text).0, want, "{text}");
     }
-    // "424111111111111111" passes the Luhn check too: the card goes with the number.
+    // "424111111111111111" passes the Luhn check too, but no issuer has 18-digit Visa
+    // numbers: the card starts after the size.
     assert_eq!(
         redact(&RULES, "size 42 4111 1111 1111 1111").0,
-        "size [CARD]"
+        "size 42 [CARD]"
     );
 }
 

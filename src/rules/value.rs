@@ -65,12 +65,14 @@ pub enum Value {
     OrderId { value: String },
     /// A postal code and its ISO 3166 country (`SE`, `US`).
     PostalCode { value: String, country: String },
-    /// A Luhn-valid payment card; only the brand and the last four digits are kept.
+    /// A payment card (issuer prefix, length and Luhn check); only the brand (`visa`,
+    /// `mastercard`, `amex`, `discover`, `jcb`, `diners`, `unionpay`, `mir`, `maestro`) and
+    /// the last four digits are kept.
     Card { brand: String, last4: String },
     /// A checksum-valid Swedish personnummer or samordningsnummer (`coordination`), digits
     /// with the separator normalised (`YYMMDD-NNNN`, `YYYYMMDD-NNNN`, `+` kept).
     PersonalNumber { value: String, coordination: bool },
-    /// A mod-97-valid IBAN, compact and upper-cased.
+    /// An IBAN of a registry country at its length, mod-97-valid, compact and upper-cased.
     Iban { value: String, country: String },
     /// An entry of the shop's catalog.
     Catalog {
