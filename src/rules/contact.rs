@@ -412,7 +412,7 @@ fn e164(s: &str, locales: &[Locale], regions: &PhoneRegions) -> Option<(String, 
             && phonenumber::metadata::DATABASE
                 .by_code(&parsed.code().value())
                 .is_some()
-            && (6..=13).contains(&parsed.national().to_string().len())
+            && (7..=13).contains(&parsed.national().to_string().len())
         {
             return Some((
                 parsed.format().mode(phonenumber::Mode::E164).to_string(),

@@ -1645,6 +1645,7 @@ const NEGATIVE: &[(Option<Locale>, &str, &str)] = &[
     (ANY, "totalt 12 345 678 kr", "phone"),
     (ANY, "12/24/2026", "phone"),
     (EN, "5551234567", "phone"),
+    (SV, "ökning +1 234 567 kr", "phone"),
     // e-mail look-alikes
     (ANY, "@mention the team", "email"),
     (ANY, "write to a@b and see", "email"),
