@@ -85,8 +85,7 @@ impl PiiRules {
                     continue;
                 }
                 for &b in ends.iter().rev().filter(|&&b| b >= a) {
-                    if (b + 1 == digits.len() && glued_right) || !(12..=19).contains(&(b - a + 1))
-                    {
+                    if (b + 1 == digits.len() && glued_right) || !(12..=19).contains(&(b - a + 1)) {
                         continue;
                     }
                     if mixed_separators(&s[digits[a].0..digits[b].1]) {
@@ -107,9 +106,7 @@ impl PiiRules {
             }
             let Some((a, b, brand, ds)) = best else {
                 // A run longer than the pattern may hold a card from a later group on.
-                pos = starts
-                    .get(1)
-                    .map_or(m.end(), |&k| m.start() + digits[k].0);
+                pos = starts.get(1).map_or(m.end(), |&k| m.start() + digits[k].0);
                 continue;
             };
             let last4: String = ds[ds.len() - 4..]
