@@ -63,9 +63,20 @@ pub struct AnalyzerBuilder {
     languages: Option<Vec<String>>,
     precision: Option<Precision>,
     max_chars: Option<usize>,
+    redact: bool,
 }
 
 impl AnalyzerBuilder {
+    /// Analyses that carry no personal data (default: false): every analysis comes back as
+    /// [`Analyzer::redact_analysis`] leaves it (entities over a card, personnummer, IBAN,
+    /// e-mail or phone carry the placeholder, no value keeps the data). The model still
+    /// reads the original text, so intents and sentiment do not change; the caller's text
+    /// is theirs to redact ([`Analyzer::redact`]).
+    pub fn redact(mut self, redact: bool) -> Self {
+        self.redact = redact;
+        self
+    }
+
     /// The longest text accepted, in characters (default: no limit). A longer text makes
     /// the call fail with [`Error::TextTooLong`] before any work: the encoder's cost grows
     /// with a text's length (about 1 s per 10,000 characters on two cores), so a server
@@ -215,6 +226,7 @@ impl AnalyzerBuilder {
             batch_size: self.batch_size,
             max_length,
             max_chars: self.max_chars,
+            redact: self.redact,
             pool,
         })
     }
@@ -319,6 +331,8 @@ pub struct Analyzer {
     batch_size: usize,
     max_length: usize,
     max_chars: Option<usize>,
+    /// Whether analyses come back without personal data.
+    redact: bool,
     pool: Option<rayon::ThreadPool>,
 }
 
@@ -383,6 +397,7 @@ impl Analyzer {
             languages: None,
             precision: None,
             max_chars: None,
+            redact: false,
         }
     }
 
@@ -466,10 +481,16 @@ impl Analyzer {
         embed: bool,
     ) -> Result<(Vec<Analysis>, Vec<Vec<f32>>)> {
         self.check_lengths(texts)?;
-        match &self.pool {
+        let (mut analyses, embeddings) = match &self.pool {
             Some(pool) => pool.install(|| self.run(texts, context, embed)),
             None => self.run(texts, context, embed),
+        }?;
+        if self.redact {
+            for (text, analysis) in texts.iter().zip(&mut analyses) {
+                self.redact_analysis(text, analysis);
+            }
         }
+        Ok((analyses, embeddings))
     }
 
     /// The longest text accepted, in characters (see [`AnalyzerBuilder::max_chars`]).
