@@ -16,6 +16,7 @@ use tolka::{Conversation, EscalationConfig, Speaker, TurnInput};
 
 use super::AppState;
 use super::batcher::JobError;
+use crate::time::Zone;
 
 /// Longest conversation id accepted, in bytes.
 const MAX_ID_BYTES: usize = 256;
@@ -191,36 +192,14 @@ fn take_texts(
     }
 }
 
-/// A time zone: a UTC offset or an IANA name.
-#[derive(Debug, Clone, Copy)]
-pub enum Zone {
-    Offset(FixedOffset),
-    Named(chrono_tz::Tz),
-}
-
-impl Zone {
-    /// `+01:00`, `-0500`, `UTC`, `Z` or an IANA name (`Europe/Stockholm`).
-    pub fn parse(s: &str) -> Result<Self, ApiError> {
-        if s.eq_ignore_ascii_case("utc") || s.eq_ignore_ascii_case("z") {
-            return Ok(Zone::Offset(FixedOffset::east_opt(0).expect("zero offset")));
-        }
-        if let Ok(offset) = s.parse::<FixedOffset>() {
-            return Ok(Zone::Offset(offset));
-        }
-        s.parse::<chrono_tz::Tz>().map(Zone::Named).map_err(|_| {
-            ApiError::invalid(format!(
-                "unknown time zone `{}` (a UTC offset such as `+01:00`, or an IANA name such as `Europe/Stockholm`)",
-                s.chars().take(64).collect::<String>()
-            ))
-        })
-    }
-
-    pub fn convert(self, t: DateTime<Utc>) -> DateTime<FixedOffset> {
-        match self {
-            Zone::Offset(offset) => t.with_timezone(&offset),
-            Zone::Named(tz) => t.with_timezone(&tz).fixed_offset(),
-        }
-    }
+/// A `timezone` field: a UTC offset or an IANA name (`Europe/Stockholm`).
+pub fn parse_zone(s: &str) -> Result<Zone, ApiError> {
+    Zone::parse(s).map_err(|_| {
+        ApiError::invalid(format!(
+            "unknown time zone `{}` (a UTC offset such as `+01:00`, or an IANA name such as `Europe/Stockholm`)",
+            s.chars().take(64).collect::<String>()
+        ))
+    })
 }
 
 /// `en`, `sv`, or a locale such as `en_US` / `sv-SE`.
@@ -251,13 +230,13 @@ fn context(
     timezone: Option<&str>,
     locale: Option<&str>,
 ) -> Result<Context, ApiError> {
-    let zone = timezone.map(Zone::parse).transpose()?;
+    let zone = timezone.map(parse_zone).transpose()?;
     let reference_time = match (reference_time, zone) {
         (Some(t), zone) => {
             let t = parse_time(t, "reference_time")?;
-            zone.map_or(t, |z| z.convert(t.with_timezone(&Utc)))
+            zone.map_or(t, |z| z.convert(&t))
         }
-        (None, Some(zone)) => zone.convert(Utc::now()),
+        (None, Some(zone)) => zone.convert(&Utc::now()),
         (None, None) => Local::now().fixed_offset(),
     };
     let locale = locale.map(parse_locale).transpose()?;
@@ -597,11 +576,11 @@ mod tests {
     #[test]
     fn zones_and_locales() {
         let t = "2026-12-04T12:00:00Z".parse::<DateTime<Utc>>().unwrap();
-        let local = |s| Zone::parse(s).unwrap().convert(t).to_rfc3339();
+        let local = |s| parse_zone(s).unwrap().convert(&t).to_rfc3339();
         assert_eq!(local("Europe/Stockholm"), "2026-12-04T13:00:00+01:00");
         assert_eq!(local("-05:00"), "2026-12-04T07:00:00-05:00");
         assert_eq!(local("UTC"), "2026-12-04T12:00:00+00:00");
-        assert!(Zone::parse("Mars/Olympus").is_err());
+        assert!(parse_zone("Mars/Olympus").is_err());
         assert_eq!(parse_locale("sv_SE").unwrap(), Locale::Sv);
         assert_eq!(parse_locale("en-US").unwrap(), Locale::En);
         assert!(parse_locale("de").is_err());

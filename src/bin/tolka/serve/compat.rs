@@ -13,7 +13,7 @@ use tolka::rules::{Context, Match, Value};
 use tolka::{Analysis, Entity, EntitySource};
 
 use super::AppState;
-use super::api::{ApiError, FormBody, JsonBody, Zone, parse_locale};
+use super::api::{ApiError, FormBody, JsonBody, parse_locale, parse_zone};
 
 /// Rasa's request: `{"text", "message_id"}` (Rasa also sends `token`; other fields are
 /// ignored as Rasa's own server does).
@@ -145,7 +145,7 @@ pub async fn duckling_parse(
     State(state): State<Arc<AppState>>,
     FormBody(form): FormBody<DucklingForm>,
 ) -> Result<Json<Json_>, ApiError> {
-    let zone = form.tz.as_deref().map(Zone::parse).transpose()?;
+    let zone = form.tz.as_deref().map(parse_zone).transpose()?;
     let now = match form.reftime.as_deref().map(str::trim) {
         Some(ms) if !ms.is_empty() => ms
             .parse::<i64>()
@@ -161,7 +161,7 @@ pub async fn duckling_parse(
         _ => Utc::now(),
     };
     let reference_time = match zone {
-        Some(zone) => zone.convert(now),
+        Some(zone) => zone.convert(&now),
         None => now.fixed_offset(),
     };
     let locale = form
