@@ -817,3 +817,48 @@ fn a_closed_pipe_ends_quietly() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.is_empty(), "{stderr}");
 }
+
+#[test]
+fn blank_jsonl_lines_byte_order_marks_and_dash() {
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("chat.jsonl");
+    std::fs::write(
+        &jsonl,
+        "\u{feff}{\"text\": \"hi there\"}\n\n   \n{\"text\": \"where is my order\"}\n",
+    )
+    .unwrap();
+    let csv = dir.path().join("chat.csv");
+    std::fs::write(&csv, "\u{feff}text,id\nwhere is my order,7\n").unwrap();
+    let out = tolka(
+        &["tag", jsonl.to_str().unwrap(), csv.to_str().unwrap()],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = lines(&out);
+    assert_eq!(got.len(), 5);
+    // The BOM is not part of the first record; blank lines are empty texts with their line.
+    assert_eq!(got[0]["text"], "hi there");
+    assert_eq!(
+        (got[1]["line"].clone(), got[1]["text"].clone()),
+        (2.into(), "".into())
+    );
+    assert_eq!(got[2]["line"], 3);
+    assert_eq!(got[1]["analysis"]["intent"]["out_of_scope"], true);
+    assert_eq!(got[4]["text"], "where is my order");
+    assert_eq!(got[4]["id"], "7");
+    // `-` is stdin (a BOM there is skipped too).
+    let out = tolka(
+        &["tag", "--format", "text", "-"],
+        Some("\u{feff}hello\n".as_bytes()),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(lines(&out)[0]["text"], "hello");
+}

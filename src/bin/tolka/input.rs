@@ -66,6 +66,7 @@ enum Inner<'a> {
 
 impl<'a> Reader<'a> {
     pub fn new(source: Box<dyn BufRead + 'a>, format: Format, fields: Fields) -> Result<Self> {
+        let source = skip_bom(source).context("reading the input")?;
         let inner = match format {
             Format::Jsonl | Format::Text => Inner::Lines(source),
             Format::Csv => {
@@ -129,11 +130,12 @@ impl<'a> Reader<'a> {
                         }));
                     }
                 };
-                Ok(Some(if self.fields.text_field.is_empty() {
-                    let mut record = Map::new();
-                    record.insert("line".into(), line.into());
-                    record.insert("text".into(), text.clone().into());
-                    Item::Text { text, record, line }
+                let field = &self.fields.text_field;
+                Ok(Some(if field.is_empty() {
+                    line_item(text, "text", line)
+                } else if text.trim().is_empty() {
+                    // A blank JSONL line is an empty text with its line number, not an error.
+                    line_item(String::new(), field, line)
                 } else {
                     json_item(&text, &self.fields.text_field, line)
                 }))
@@ -186,6 +188,24 @@ impl<'a> Reader<'a> {
             }
         }
     }
+}
+
+/// A UTF-8 byte order mark at the start of `source` skipped (every format).
+fn skip_bom<'a>(mut source: Box<dyn BufRead + 'a>) -> std::io::Result<Box<dyn BufRead + 'a>> {
+    let mut head = Vec::with_capacity(3);
+    (&mut source).take(3).read_to_end(&mut head)?;
+    if head == b"\xEF\xBB\xBF" {
+        head.clear();
+    }
+    Ok(Box::new(std::io::Cursor::new(head).chain(source)))
+}
+
+/// A line read as plain text (or a blank JSONL line): `{"line": n, field: text}`.
+fn line_item(text: String, field: &str, line: usize) -> Item {
+    let mut record = Map::new();
+    record.insert("line".into(), line.into());
+    record.insert(field.to_owned(), text.clone().into());
+    Item::Text { text, record, line }
 }
 
 fn json_item(line_text: &str, field: &str, line: usize) -> Item {

@@ -584,10 +584,14 @@ impl Sources<'_> {
         // replaced only when the run succeeds.
         let mut out = output::Output::open(self.output, self.files)?;
         let mut clean = true;
+        // No file, or `-`, is stdin.
         let sources: Vec<Option<&PathBuf>> = if self.files.is_empty() {
             vec![None]
         } else {
-            self.files.iter().map(Some).collect()
+            self.files
+                .iter()
+                .map(|p| (p.as_os_str() != "-").then_some(p))
+                .collect()
         };
         for source in sources {
             let (name, reader, format, size): (String, Box<dyn BufRead>, Format, Option<u64>) =
