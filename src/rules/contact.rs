@@ -108,7 +108,8 @@ impl ContactRules {
             let skip_start = prev_char(text, m.start())
                 .is_some_and(|c| c.is_alphanumeric() || matches!(c, '+' | '-' | '/' | '_'));
             // After "order", "invoice", "OCR"… a bare run of digits is that reference; a
-            // number written like a phone ("order 070-605 29 87") is still a phone.
+            // number written like a phone ("order 070-605 29 87"), or with a trunk prefix
+            // ("order 0701234567"), is still a phone: privacy wins over the look-alike.
             let after_reference = after_reference_word(text, m.start());
             let glued_end = next_char(text, m.end()).is_some_and(char::is_alphanumeric);
             // Byte ends of the digit groups.
@@ -136,9 +137,11 @@ impl ContactRules {
                 .flat_map(|&start| ends.iter().rev().map(move |&end| (start, end)))
                 .filter(|&(start, end)| end > start)
                 .filter(|&(start, end)| {
+                    let bare = &s[start..end];
                     !(start == 0
                         && after_reference
-                        && s[start..end].bytes().all(|b| b.is_ascii_digit()))
+                        && !bare.starts_with('0')
+                        && bare.bytes().all(|b| b.is_ascii_digit()))
                 })
                 .filter(|&(start, end)| !personal_number_shaped(&s[start..end]))
                 .filter_map(|(start, end)| {

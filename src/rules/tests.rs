@@ -1641,7 +1641,7 @@ const NEGATIVE: &[(Option<Locale>, &str, &str)] = &[
     // reference numbers, prices and dates are not phones
     (ANY, "faktura 2026110045", "phone"),
     (ANY, "order 4155550132", "phone"),
-    (ANY, "OCR 0701234567 på fakturan", "phone"),
+    (ANY, "OCR 7012345678 på fakturan", "phone"),
     (ANY, "totalt 12 345 678 kr", "phone"),
     (ANY, "12/24/2026", "phone"),
     (EN, "5551234567", "phone"),
