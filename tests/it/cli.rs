@@ -5,7 +5,8 @@ use serde_json::Value;
 
 use crate::{data_dir, model_dir};
 
-fn tolka(args: &[&str], stdin: Option<&[u8]>) -> Output {
+/// Runs the `tolka` binary on the default model with `stdin`.
+pub fn tolka(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tolka"))
         .args(args)
         .env("TOLKA_MODEL", model_dir())

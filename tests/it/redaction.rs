@@ -7,14 +7,12 @@
 //! `Analyzer::redact_analysis`); one CLI run puts a batch of generated texts through
 //! `tolka tag --redact` (with and without conversations) and `tolka redact`.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 
-use crate::{analyzer, model_dir};
+use crate::analyzer;
+use crate::cli::tolka;
 
 /// One piece of personal data: how it is written in the text, and the forms that must not
 /// appear in any output.
@@ -368,19 +366,6 @@ fn cases(n: usize) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-fn run(args: &[&str], stdin: &[u8]) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tolka"))
-        .args(args)
-        .env("TOLKA_MODEL", model_dir())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
-}
-
 #[test]
 fn the_cli_keeps_no_personal_data() {
     let cases = cases(150);
@@ -406,7 +391,7 @@ fn the_cli_keeps_no_personal_data() {
         .concat(),
         &["redact", "--format", "jsonl"][..],
     ] {
-        let out = run(args, input.as_bytes());
+        let out = tolka(args, Some(input.as_bytes()));
         assert!(
             out.status.success(),
             "{args:?}: {}",
@@ -418,7 +403,7 @@ fn the_cli_keeps_no_personal_data() {
         assert_clean(&String::from_utf8_lossy(&out.stderr), &forbidden, "stderr");
     }
     // Without --redact the same input shows the data: the check can fail.
-    let out = run(&["tag", "--format", "jsonl"], input.as_bytes());
+    let out = tolka(&["tag", "--format", "jsonl"], Some(input.as_bytes()));
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(forbidden.iter().any(|f| stdout.contains(f.as_str())));
 }
