@@ -863,3 +863,40 @@ fn blank_jsonl_lines_byte_order_marks_and_dash() {
     );
     assert_eq!(lines(&out)[0]["text"], "hello");
 }
+
+/// A record's other fields come back byte for byte in `tag`, `redact` and `parse`: a
+/// 23-digit id, `1e2`, `1E400` (beyond f64), an escaped string, spacing inside a nested value
+/// and a duplicate key; only the added field (and a redacted text) change.
+#[test]
+fn other_fields_pass_through_byte_for_byte() {
+    let input = concat!(
+        r#"{"id": 12345678901234567890123, "n": 1e2, "big": 1E400, "s": "caf\u00e9", "#,
+        r#""x": {"a": [1.50, 2]}, "d": 1, "d": 2, "text": "call me on 070-123 45 67"}"#,
+        "\n"
+    );
+    let kept = [
+        r#""id":12345678901234567890123"#,
+        r#""n":1e2"#,
+        r#""big":1E400"#,
+        r#""s":"caf\u00e9""#,
+        r#""x":{"a": [1.50, 2]}"#,
+        r#""d":1,"d":2"#,
+    ];
+    for (verb, added) in [
+        ("tag", "\"analysis\":"),
+        ("redact", "\"redactions\":"),
+        ("parse", "\"matches\":"),
+    ] {
+        let out = tolka(&[verb, "--format", "jsonl"], Some(input.as_bytes()));
+        assert!(out.status.success(), "{verb}: {out:?}");
+        let line = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(line.lines().count(), 1, "{verb}: {line}");
+        for field in kept {
+            assert!(line.contains(field), "{verb}: {field} not in {line}");
+        }
+        assert!(line.contains(added), "{verb}: {line}");
+        let record: Value = serde_json::from_str(&line.replace("1E400", "0")).unwrap();
+        let text = record["text"].as_str().unwrap();
+        assert_eq!(verb == "redact", !text.contains("070"), "{verb}: {text}");
+    }
+}

@@ -6,7 +6,10 @@
 use std::io::{BufRead, Read};
 
 use anyhow::{Context, Result, bail};
-use serde_json::{Map, Value};
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// Input format of a transcript.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -35,11 +38,87 @@ pub enum Item {
     /// A text to analyse, the output object it belongs to, and the line it starts on.
     Text {
         text: String,
-        record: Map<String, Value>,
+        record: Record,
         line: usize,
     },
     /// A malformed record: it becomes an error line in the output.
     Error { line: usize, message: String },
+}
+
+/// The fields of a record in input order, each value kept as the JSON text it was written
+/// as: fields tolka does not write come back byte for byte (a 23-digit id, `1e2`, `1E400`,
+/// `"\u00e9"`), duplicates included.
+#[derive(Default)]
+pub struct Record(Vec<(String, Box<RawValue>)>);
+
+impl Record {
+    /// The value of field `key` (its last occurrence, as JSON parsers read duplicates). A
+    /// number beyond `f64` is read as its text.
+    pub fn get(&self, key: &str) -> Option<Value> {
+        let raw = &self.0.iter().rev().find(|(k, _)| k == key)?.1;
+        Some(serde_json::from_str(raw.get()).unwrap_or_else(|_| raw.get().into()))
+    }
+
+    /// Sets field `key` to `value`: in place of its first occurrence (dropping any others),
+    /// else at the end.
+    pub fn insert(&mut self, key: &str, value: &impl Serialize) -> serde_json::Result<()> {
+        let value = serde_json::value::to_raw_value(value)?;
+        match self.0.iter().position(|(k, _)| k == key) {
+            Some(i) => {
+                self.0[i].1 = value;
+                let mut n = 0;
+                self.0.retain(|(k, _)| {
+                    n += usize::from(k == key);
+                    k != key || n == 1
+                });
+            }
+            None => self.0.push((key.to_owned(), value)),
+        }
+        Ok(())
+    }
+
+    /// A record of string fields (a CSV row, a plain-text line).
+    fn of_strings<'k>(fields: impl IntoIterator<Item = (String, &'k str)>) -> Self {
+        Record(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k, serde_json::value::to_raw_value(v).expect("a string")))
+                .collect(),
+        )
+    }
+}
+
+impl Serialize for Record {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Record {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Record;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Record, A::Error> {
+                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(4));
+                while let Some(entry) = map.next_entry()? {
+                    fields.push(entry);
+                }
+                Ok(Record(fields))
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
 }
 
 /// Where the text of a record is found.
@@ -154,7 +233,7 @@ impl<'a> Reader<'a> {
                         message: format!("malformed CSV: {e}"),
                     })),
                     Ok(true) => {
-                        let mut object = Map::new();
+                        let mut object = Vec::with_capacity(record.len());
                         let mut text = None;
                         for (i, field) in record.iter().enumerate() {
                             let Ok(value) = std::str::from_utf8(field) else {
@@ -170,12 +249,12 @@ impl<'a> Reader<'a> {
                             if name == self.fields.column {
                                 text = Some(value.to_owned());
                             }
-                            object.insert(name, value.into());
+                            object.push((name, value));
                         }
                         Ok(Some(match text {
                             Some(text) => Item::Text {
                                 text,
-                                record: object,
+                                record: Record::of_strings(object),
                                 line,
                             },
                             None => Item::Error {
@@ -202,25 +281,26 @@ fn skip_bom<'a>(mut source: Box<dyn BufRead + 'a>) -> std::io::Result<Box<dyn Bu
 
 /// A line read as plain text (or a blank JSONL line): `{"line": n, field: text}`.
 fn line_item(text: String, field: &str, line: usize) -> Item {
-    let mut record = Map::new();
-    record.insert("line".into(), line.into());
-    record.insert(field.to_owned(), text.clone().into());
+    let mut record = Record::of_strings([(field.to_owned(), text.as_str())]);
+    record.0.insert(
+        0,
+        (
+            "line".into(),
+            serde_json::value::to_raw_value(&line).expect("a number"),
+        ),
+    );
     Item::Text { text, record, line }
 }
 
 fn json_item(line_text: &str, field: &str, line: usize) -> Item {
     let error = |message: String| Item::Error { line, message };
-    match serde_json::from_str::<Value>(line_text) {
+    match serde_json::from_str::<Record>(line_text) {
+        Err(e) if e.is_data() => error("not a JSON object".into()),
         Err(e) => error(format!("invalid JSON: {e}")),
-        Ok(Value::Object(record)) => match record.get(field) {
-            Some(Value::String(text)) => Item::Text {
-                text: text.clone(),
-                record,
-                line,
-            },
+        Ok(record) => match record.get(field) {
+            Some(Value::String(text)) => Item::Text { text, record, line },
             Some(_) => error(format!("field `{field}` is not a string")),
             None => error(format!("missing field `{field}`")),
         },
-        Ok(_) => error("not a JSON object".into()),
     }
 }

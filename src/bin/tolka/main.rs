@@ -20,7 +20,7 @@ use serde_json::Value;
 use tolka::train::{Event, TrainOptions};
 use tolka::{Analyzer, Precision};
 
-use input::{Fields, Format, Item, Reader};
+use input::{Fields, Format, Item, Reader, Record};
 
 #[derive(Parser)]
 #[command(
@@ -320,6 +320,10 @@ struct TrainArgs {
     /// first, then a seeded sample of the others (the heads are fitted on all of them)
     #[arg(long)]
     finetune_max_records: Option<usize>,
+    /// Device for fine-tuning and encoding the records: cpu, cuda or cuda:N (the heads are
+    /// fitted on the CPU)
+    #[arg(long, default_value = "cpu")]
+    device: String,
     /// Do not mix the built-in out-of-scope pool into data that has intents but no `oos`
     /// examples (the model then has no out-of-scope class)
     #[arg(long)]
@@ -654,12 +658,16 @@ impl Sources<'_> {
 }
 
 /// The error line of a malformed record.
-fn error_line(name: &str, line: usize, message: &str) -> Value {
-    serde_json::json!({
-        "error": message,
-        "file": name,
-        "line": line,
-    })
+fn error_line(name: &str, line: usize, message: &str) -> Record {
+    let mut record = Record::default();
+    for (key, value) in [
+        ("error", Value::from(message)),
+        ("file", name.into()),
+        ("line", line.into()),
+    ] {
+        record.insert(key, &value).expect("a JSON value serialises");
+    }
+    record
 }
 
 /// Redacts the pending items and writes one JSON line per item.
@@ -676,12 +684,9 @@ fn redact_chunk(
                 mut record, text, ..
             } => {
                 let redaction = analyzer.redact(&text);
-                tag::replace_text(&mut record, fields, &text, &redaction.text);
-                record.insert(
-                    "redactions".into(),
-                    serde_json::to_value(redaction.entities)?,
-                );
-                Value::Object(record)
+                tag::replace_text(&mut record, fields, &text, &redaction.text)?;
+                record.insert("redactions", &redaction.entities)?;
+                record
             }
             Item::Error { line, message } => error_line(name, line, &message),
         };
@@ -757,6 +762,7 @@ fn train(args: TrainArgs) -> Result<()> {
             }),
             other => anyhow::bail!("unknown fine-tuning `{other}` (none, lora)"),
         },
+        device: args.device.parse()?,
         ..TrainOptions::default()
     };
     eprintln!(

@@ -7,10 +7,10 @@
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, FixedOffset};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tolka::rules::{self, Locale, RuleConfig, Rules};
 
-use crate::input::Item;
+use crate::input::{Item, Record};
 use crate::time::Zone;
 use crate::{Sources, error_line};
 
@@ -67,8 +67,8 @@ pub fn run(sources: &Sources, config: &RuleConfig, defaults: &Defaults) -> Resul
                 } => match context(&record, defaults) {
                     Ok(context) => {
                         let matches = rules.extract(&text, &context);
-                        record.insert("matches".into(), matches_json(&text, &matches)?);
-                        Value::Object(record)
+                        record.insert("matches", &matches_json(&text, &matches)?)?;
+                        record
                     }
                     Err(message) => {
                         bad_fields = true;
@@ -93,13 +93,10 @@ pub fn run(sources: &Sources, config: &RuleConfig, defaults: &Defaults) -> Resul
 }
 
 /// The rule context of one record: its own `reference_time` and `locale`, else the defaults.
-fn context(
-    record: &Map<String, Value>,
-    defaults: &Defaults,
-) -> std::result::Result<rules::Context, String> {
+fn context(record: &Record, defaults: &Defaults) -> std::result::Result<rules::Context, String> {
     let reference_time = match record.get("reference_time") {
         None | Some(Value::Null) => defaults.reference_time,
-        Some(Value::String(s)) if !s.is_empty() => DateTime::parse_from_rfc3339(s)
+        Some(Value::String(s)) if !s.is_empty() => DateTime::parse_from_rfc3339(&s)
             .map_err(|e| format!("`reference_time` `{s}` is not RFC 3339: {e}"))?,
         Some(Value::String(_)) => defaults.reference_time,
         Some(_) => return Err("`reference_time` is not a string".into()),
@@ -107,7 +104,7 @@ fn context(
     let locale = match record.get("locale") {
         None | Some(Value::Null) => defaults.locale,
         Some(Value::String(s)) if s.is_empty() => defaults.locale,
-        Some(Value::String(s)) => Some(parse_locale(s).map_err(|e| format!("`locale`: {e}"))?),
+        Some(Value::String(s)) => Some(parse_locale(&s).map_err(|e| format!("`locale`: {e}"))?),
         Some(_) => return Err("`locale` is not a string".into()),
     };
     Ok(rules::Context {

@@ -14,13 +14,13 @@ use std::io::Write;
 
 use anyhow::{Context as _, Result, bail};
 use chrono::{DateTime, FixedOffset};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tolka::conversation::{Conversation, Speaker, TurnAnalysis, TurnInput};
 use tolka::rules::Context;
 use tolka::{Analysis, Analyzer};
 
 use crate::error_line;
-use crate::input::{Fields, Item};
+use crate::input::{Fields, Item, Record};
 use crate::report::Report;
 use crate::time::{Zone, parse_time};
 
@@ -64,7 +64,7 @@ pub struct Tagger<'a> {
 
 /// A record whose fields parsed.
 struct Row {
-    record: Map<String, Value>,
+    record: Record,
     text: String,
     time: DateTime<FixedOffset>,
     /// Conversation id and speaker, in conversation mode.
@@ -154,14 +154,14 @@ impl<'a> Tagger<'a> {
                                 &self.options.fields,
                                 &row.text,
                                 redacted,
-                            );
+                            )?;
                         }
                         let mut analysis = serde_json::to_value(&turn)?;
                         if let Some(object) = analysis.as_object_mut() {
                             object.remove("redacted_text");
                         }
-                        row.record.insert("analysis".into(), analysis);
-                        Value::Object(row.record)
+                        row.record.insert("analysis", &analysis)?;
+                        row.record
                     }
                 };
                 write_line(out, &line)?;
@@ -189,11 +189,10 @@ impl<'a> Tagger<'a> {
                                 &self.options.fields,
                                 &row.text,
                                 &redaction.text,
-                            );
+                            )?;
                         }
+                        row.record.insert("analysis", &analysis)?;
                         row.record
-                            .insert("analysis".into(), serde_json::to_value(analysis)?);
-                        Value::Object(row.record)
                     }
                 };
                 write_line(out, &line)?;
@@ -221,21 +220,21 @@ impl<'a> Tagger<'a> {
     #[allow(clippy::type_complexity)]
     fn fields(
         &self,
-        record: &Map<String, Value>,
+        record: &Record,
     ) -> std::result::Result<(DateTime<FixedOffset>, Option<(String, Speaker)>), String> {
         let o = &self.options;
         let time = match o.time_field.as_deref().map(|f| (f, record.get(f))) {
             None | Some((_, None | Some(Value::Null))) => o.reference_time,
             Some((_, Some(Value::String(s)))) if s.trim().is_empty() => o.reference_time,
             Some((field, Some(value))) => {
-                parse_time(value, o.zone.as_ref()).map_err(|e| format!("field `{field}`: {e}"))?
+                parse_time(&value, o.zone.as_ref()).map_err(|e| format!("field `{field}`: {e}"))?
             }
         };
         let Some(field) = o.conversation_field.as_deref() else {
             return Ok((time, None));
         };
         let id = match record.get(field) {
-            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            Some(Value::String(s)) if !s.is_empty() => s,
             Some(Value::Number(n)) => n.to_string(),
             Some(Value::String(_)) => return Err(format!("field `{field}` is empty")),
             Some(_) => return Err(format!("field `{field}` is not a string or a number")),
@@ -262,7 +261,7 @@ impl<'a> Tagger<'a> {
     }
 }
 
-fn write_line(out: &mut dyn Write, line: &Value) -> Result<()> {
+fn write_line(out: &mut dyn Write, line: &Record) -> Result<()> {
     serde_json::to_writer(&mut *out, line)?;
     out.write_all(b"\n")?;
     Ok(())
@@ -270,13 +269,17 @@ fn write_line(out: &mut dyn Write, line: &Value) -> Result<()> {
 
 /// Puts `new` in place of the record's text: the chosen JSONL field or CSV column, `text`
 /// for plain text.
-pub fn replace_text(record: &mut Map<String, Value>, fields: &Fields, original: &str, new: &str) {
+pub fn replace_text(
+    record: &mut Record,
+    fields: &Fields,
+    original: &str,
+    new: &str,
+) -> serde_json::Result<()> {
     let key = [fields.text_field.as_str(), fields.column.as_str(), "text"]
         .into_iter()
-        .find(|k| record.get(*k).and_then(Value::as_str) == Some(original))
-        .unwrap_or("text")
-        .to_owned();
-    record.insert(key, new.into());
+        .find(|k| record.get(k).as_ref().and_then(Value::as_str) == Some(original))
+        .unwrap_or("text");
+    record.insert(key, &new)
 }
 
 /// The live conversations by id, the least recently used dropped beyond `cap`.
