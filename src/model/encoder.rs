@@ -276,6 +276,11 @@ impl Encoder {
         }
     }
 
+    /// Where the encoder computes.
+    pub(crate) fn device(&self) -> &Device {
+        &self.device
+    }
+
     pub fn hidden_size(&self) -> usize {
         self.hidden_size
     }

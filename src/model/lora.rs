@@ -358,6 +358,11 @@ impl TrainBert {
         })
     }
 
+    /// Where the model's tensors live.
+    pub fn device(&self) -> &Device {
+        self.word_embeddings.device()
+    }
+
     /// The adapters' variables with their tensor names (`…lora_a`, `…lora_b`), in order.
     pub fn adapters(&self) -> Vec<(String, Var)> {
         let mut vars = Vec::new();

@@ -106,14 +106,14 @@ struct Linear {
 }
 
 impl Linear {
-    fn new(inputs: usize, outputs: usize, rng: &mut StdRng) -> Result<Self> {
+    fn new(inputs: usize, outputs: usize, rng: &mut StdRng, device: &Device) -> Result<Self> {
         let bound = (6.0 / (inputs + outputs) as f32).sqrt();
         let w: Vec<f32> = (0..inputs * outputs)
             .map(|_| rng.random_range(-bound..bound))
             .collect();
         Ok(Self {
-            weight: Var::from_tensor(&Tensor::from_vec(w, (outputs, inputs), &Device::Cpu)?)?,
-            bias: Var::zeros(outputs, DType::F32, &Device::Cpu)?,
+            weight: Var::from_tensor(&Tensor::from_vec(w, (outputs, inputs), device)?)?,
+            bias: Var::zeros(outputs, DType::F32, device)?,
         })
     }
 
@@ -135,11 +135,12 @@ fn batch_loss(
     pooling: Pooling,
     heads: &[Option<Linear>; 3],
 ) -> candle_core::Result<Option<Tensor>> {
+    let device = model.device();
     let windows: Vec<&[u32]> = batch.iter().map(|e| e.ids.as_slice()).collect();
     let (ids, mask, len) = pad_windows(&windows, special.prefix, special.suffix, special.pad_id);
     let b = batch.len();
-    let ids = Tensor::from_vec(ids, (b, len), &Device::Cpu)?;
-    let mask = Tensor::from_vec(mask, (b, len), &Device::Cpu)?;
+    let ids = Tensor::from_vec(ids, (b, len), device)?;
+    let mask = Tensor::from_vec(mask, (b, len), device)?;
     let hidden = model.forward(&ids, &mask)?;
     let mut losses = Vec::new();
     type Label = fn(&Example) -> Option<u32>;
@@ -165,8 +166,8 @@ fn batch_loss(
         let xs = pooled
             .as_ref()
             .expect("pooled above")
-            .index_select(&Tensor::from_vec(rows, n, &Device::Cpu)?, 0)?;
-        let ys = Tensor::from_vec(ys, n, &Device::Cpu)?;
+            .index_select(&Tensor::from_vec(rows, n, device)?, 0)?;
+        let ys = Tensor::from_vec(ys, n, device)?;
         losses.push(candle_nn::loss::cross_entropy(&head.forward(&xs)?, &ys)?);
     }
     if let Some(head) = &heads[2] {
@@ -185,8 +186,8 @@ fn batch_loss(
             let h = hidden.dim(2)?;
             let xs = hidden
                 .reshape((b * len, h))?
-                .index_select(&Tensor::from_vec(rows, n, &Device::Cpu)?, 0)?;
-            let ys = Tensor::from_vec(ys, n, &Device::Cpu)?;
+                .index_select(&Tensor::from_vec(rows, n, device)?, 0)?;
+            let ys = Tensor::from_vec(ys, n, device)?;
             losses.push(candle_nn::loss::cross_entropy(&head.forward(&xs)?, &ys)?);
         }
     }
@@ -221,8 +222,10 @@ pub(crate) fn finetune(
     if examples.is_empty() {
         return Err(Error::Config("no records to fine-tune on".into()));
     }
-    let heads = [tasks.intents, tasks.sentiments, tasks.tags]
-        .map(|n| n.filter(|&n| n >= 2).map(|n| Linear::new(hidden, n, rng)));
+    let heads = [tasks.intents, tasks.sentiments, tasks.tags].map(|n| {
+        n.filter(|&n| n >= 2)
+            .map(|n| Linear::new(hidden, n, rng, model.device()))
+    });
     let heads: [Option<Linear>; 3] = {
         let [a, b, c] = heads;
         [a.transpose()?, b.transpose()?, c.transpose()?]

@@ -4,6 +4,8 @@
 mod analyzer;
 mod cli;
 mod conversation;
+#[cfg(feature = "cuda")]
+mod cuda;
 mod layers;
 mod manifest;
 mod multilingual;
