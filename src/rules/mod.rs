@@ -524,7 +524,8 @@ impl Rules {
             if self.on(Extractor::Quantity) {
                 amounts::quantities(text, tokens, &nums, locale, out);
             }
-            lr.dates.relative(text, tokens, &nums, now, out);
+            lr.dates
+                .relative(text, tokens, &nums, &lr.numbers, now, out);
         }
         if self.on(Extractor::Ordinal) {
             for (s, e, v) in lr.numbers.ordinals(text, tokens) {
