@@ -8,7 +8,13 @@
 //! - a month name is a date only with a cue: a day number ("3 May") or a word such as
 //!   "in", "next", "i", "nästa" ("in May" is the interval of that month); "may" in lower case
 //!   after such a word is the verb, not the month;
-//! - a time of day is the next occurrence at or after the reference time.
+//! - a time of day is the next occurrence at or after the reference time;
+//! - a weekend is Friday 18:00 to Monday 00:00; the end / beginning of a month its days
+//!   21–last / 1–10; a shop day or holiday its next occurrence on or after the reference day;
+//! - numeric dates: `15.2.2026` (day first) with a year, Swedish also `den 15.2` with a cue;
+//!   `2/15` (en: month first) with a cue or a year;
+//! - a range of two dates ("from Monday to Wednesday") is the days from the first through
+//!   the second.
 
 use chrono::{
     DateTime, Datelike, Days, Duration, FixedOffset, Months, NaiveDate, NaiveTime, TimeZone,
