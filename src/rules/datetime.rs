@@ -515,7 +515,7 @@ impl DateRules {
             .flat_map(char::to_lowercase)
             .collect();
         if word.is_empty() {
-            return !rest.starts_with(|c: char| matches!(c, '%' | '$' | '€' | '£' | ':' | '/'));
+            return !rest.starts_with(['%', '$', '€', '£', ':', '/']);
         }
         let days: &[&str] = match self.locale {
             Locale::En => &[

@@ -34,7 +34,7 @@ pub(crate) struct NumberRules {
     locale: Locale,
     digits: Regex,
     ordinal_digits: Regex,
-    ordinal_words: Regex,
+    /// Ordinal words as written ("twenty-fifth", "twenty fifth", "tjugofemte") by value.
     ordinal_values: HashMap<String, u32>,
 }
 
@@ -53,15 +53,10 @@ impl NumberRules {
             ),
         };
         let words = ordinal_words(locale);
-        let mut sorted: Vec<&str> = words.iter().map(|(w, _)| w.as_str()).collect();
-        sorted.sort_by_key(|w| std::cmp::Reverse(w.len()));
-        let alternation = sorted.join("|");
         NumberRules {
             locale,
             digits: Regex::new(digits).expect("number regex"),
             ordinal_digits: Regex::new(ordinal_digits).expect("ordinal regex"),
-            ordinal_words: Regex::new(&format!(r"(?i)\b(?:{alternation})\b"))
-                .expect("ordinal word regex"),
             ordinal_values: words.into_iter().collect(),
         }
     }
@@ -126,7 +121,7 @@ impl NumberRules {
     fn scale_digits(&self, text: &str, tokens: &[Token], out: &mut Vec<Num>) {
         let mut absorbed = Vec::new();
         for n in out.iter_mut() {
-            if n.kind != NumKind::Digits || n.glued || text[n.end..].chars().next() != Some(' ') {
+            if n.kind != NumKind::Digits || n.glued || !text[n.end..].starts_with(' ') {
                 continue;
             }
             let Some(tok) = tokens.iter().find(|t| t.start == n.end + 1) else {
@@ -274,16 +269,41 @@ impl NumberRules {
                 out.push((m.start(), m.end(), v));
             }
         }
-        for m in self.ordinal_words.find_iter(text) {
-            let Some(v) = self.ordinal_value(m.as_str()) else {
-                continue;
-            };
-            if v == 2 && !self.second_has_cue(text, m.start(), tokens) {
+        // Ordinal words by token: one token ("fifth", "tjugofemte"), or an English tens word
+        // and a unit ordinal ("twenty-fifth", "twenty fifth").
+        let mut k = 0;
+        while k < tokens.len() {
+            let tok = &tokens[k];
+            if let Some((v, end)) = self.tens_ordinal(text, tokens, k) {
+                out.push((tok.start, end, u64::from(v)));
+                k += 2;
                 continue;
             }
-            out.push((m.start(), m.end(), u64::from(v)));
+            k += 1;
+            let Some(&v) = self.ordinal_values.get(&tok.lower) else {
+                continue;
+            };
+            if v == 2 && !self.second_has_cue(text, tok.start, tokens) {
+                continue;
+            }
+            out.push((tok.start, tok.end, u64::from(v)));
         }
         out
+    }
+
+    /// An English tens word and a unit ordinal from token `k` ("twenty-fifth", "twenty
+    /// fifth"): (value, end).
+    fn tens_ordinal(&self, text: &str, tokens: &[Token], k: usize) -> Option<(u32, usize)> {
+        if self.locale != Locale::En {
+            return None;
+        }
+        let tens = en_tens(&tokens[k].lower)?;
+        let next = tokens.get(k + 1)?;
+        if !joinable(gap(text, tokens, k)) {
+            return None;
+        }
+        let unit = self.ordinal_values.get(&next.lower).filter(|v| **v < 10)?;
+        Some((tens + unit, next.end))
     }
 
     /// "second" / "andra" are ordinals only after a determiner ("the second", "den andra"),
@@ -600,10 +620,25 @@ fn sv_decompose(word: &str, out: &mut Vec<Atom>) -> bool {
     false
 }
 
+/// A locale's ordinal words: 1–19, (tens ordinal, tens cardinal) from 20, other words.
+type OrdinalTable = (
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+    &'static [(&'static str, u32)],
+);
+
+/// The value of an English tens word ("twenty" → 20).
+fn en_tens(word: &str) -> Option<u32> {
+    match en_atom(word, false)? {
+        Atom::Ten(v) => u32::try_from(v).ok(),
+        _ => None,
+    }
+}
+
 /// Ordinal words 1..=99 and 100, lower-case, with their values ("twenty-fifth",
 /// "twenty fifth", "tjugofemte", "förste").
 fn ordinal_words(locale: Locale) -> Vec<(String, u32)> {
-    let (units, tens, extra): (&[&str], &[(&str, &str)], &[(&str, u32)]) = match locale {
+    let (units, tens, extra): OrdinalTable = match locale {
         Locale::En => (
             &[
                 "first",
@@ -636,7 +671,7 @@ fn ordinal_words(locale: Locale) -> Vec<(String, u32)> {
                 ("eightieth", "eighty"),
                 ("ninetieth", "ninety"),
             ],
-            &[("hundredth", 100), ("one hundredth", 100)],
+            &[("hundredth", 100)],
         ),
         Locale::Sv => (
             &[
