@@ -160,7 +160,7 @@ impl DateRules {
                 range: re(
                     r"(?i)\b(?:(?P<cue>mellan|från)\s+)?(?:(?P<kl>kl\.?|klockan)\s*)?(?P<h1>[0-9]{1,2})(?:[:.](?P<m1>[0-5][0-9]))?\s*(?P<sep>och|till|-|–)\s*(?:kl\.?\s*)?(?P<h2>[0-9]{1,2})(?:[:.](?P<m2>[0-5][0-9]))?\b",
                 ),
-                now_word: re(r"(?i)\b(?:just\s+)?nu\b"),
+                now_word: re(r"(?i)\b(?:just\s+nu|nu\s+direkt)\b"),
                 weekend: re(
                     r"(?i)\b(i|nästa|förra|till|över|under|kommande|denna|den\s+här)\s+helg(?:en)?\b",
                 ),

@@ -2256,6 +2256,8 @@ const NEGATIVE: &[(Option<Locale>, &str, &str)] = &[
     (SV, "3.5", "date"),
     (EN, "weekend deals", "date"),
     (SV, "helgen var lång", "date"),
+    (SV, "nu är jag riktigt arg", "time"),
+    (SV, "vad händer nu med min order", "time"),
     (SV, "Black Friday", "color"),
     (EN, "I know", "time"),
     (EN, "a", "duration"),
