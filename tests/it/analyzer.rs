@@ -562,3 +562,25 @@ fn a_redacting_analyzer_returns_no_personal_data() {
     // The model read the original text: the intent is the same.
     assert_eq!(redacted.intent.unwrap().label, plain.intent.unwrap().label);
 }
+
+/// On the default model, a product the model finds takes the colour and size next to it
+/// (issue 16 item 3); the colour and size stay entities of their own.
+#[test]
+fn products_carry_the_colour_and_size_next_to_them() {
+    let analysis = analyzer()
+        .analyze("do you have the black running shoes in size 42?")
+        .unwrap();
+    let entities = analysis.entities.unwrap();
+    let product = entities
+        .iter()
+        .find(|e| e.label == "product")
+        .expect("a product");
+    assert_eq!(product.text, "running shoes");
+    assert_eq!(
+        serde_json::to_value(product.value.as_ref().unwrap()).unwrap(),
+        serde_json::json!({"kind": "product", "color": "black", "size": "42", "size_system": "number"})
+    );
+    for label in ["color", "size"] {
+        assert!(entities.iter().any(|e| e.label == label), "{entities:?}");
+    }
+}
