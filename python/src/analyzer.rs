@@ -120,8 +120,8 @@ fn interruptible<T: Send>(
                 .unwrap_or_else(|_| Err(Failure::Panic("the analysis thread panicked".into())))
         };
         loop {
-            // `Disconnected` cannot come before the worker has sent: it too means done.
-            // (The receiver is not `Sync`: it goes to the detached closure and back.)
+            // A message or `Disconnected` (the worker is gone): done. The receiver is not
+            // `Sync`, so it goes into the detached closure and back.
             let waited;
             (finished, waited) = py.detach(move || {
                 let waited = finished.recv_timeout(SIGNAL_POLL);
