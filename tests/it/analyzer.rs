@@ -584,3 +584,22 @@ fn products_carry_the_colour_and_size_next_to_them() {
         assert!(entities.iter().any(|e| e.label == label), "{entities:?}");
     }
 }
+
+#[test]
+fn a_cancelled_batch_stops_and_the_analyzer_works_afterwards() {
+    use std::sync::atomic::AtomicBool;
+
+    let a = analyzer();
+    let context = tolka::rules::Context::new(chrono::Local::now().fixed_offset());
+    let texts = ["where is my order 113542617735902?"; 8];
+    let expected = a.analyze_batch_with(&texts, &context).unwrap();
+    let cancelled = a.analyze_batch_cancellable(&texts, &context, &AtomicBool::new(true));
+    assert!(matches!(cancelled, Err(Error::Cancelled)), "{cancelled:?}");
+    let unset = AtomicBool::new(false);
+    assert_eq!(
+        a.analyze_batch_cancellable(&texts, &context, &unset)
+            .unwrap(),
+        expected
+    );
+    assert_eq!(a.analyze_batch_with(&texts, &context).unwrap(), expected);
+}
