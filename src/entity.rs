@@ -509,20 +509,32 @@ pub(crate) fn decode(
         .collect()
 }
 
-/// Narrows the byte range `start..end` of `text` by the sentence punctuation and brackets at
-/// its ends (whitespace-split words, e.g. of SentencePiece tokenizers, carry "Göteborg?"),
-/// unless nothing would be left.
+/// Narrows the byte range `start..end` of `text` by the sentence punctuation, brackets,
+/// spaces and emoji at its ends (whitespace-split words, e.g. of SentencePiece tokenizers,
+/// carry "Göteborg?"; an emoji after an order number can be tagged as its last word), unless
+/// nothing would be left.
 fn trim_punctuation(text: &str, start: usize, end: usize) -> (usize, usize) {
     const CLOSING: &[char] = &[
         ',', '.', ';', ':', '!', '?', ')', ']', '}', '"', '\'', '»', '”', '’', '…',
     ];
     const OPENING: &[char] = &['(', '[', '{', '"', '\'', '«', '“', '‘', '¿', '¡'];
+    // Arrows, symbols, dingbats and emoji (with their joiners, selectors and tags).
+    let pictograph = |c: char| {
+        matches!(c, '\u{2190}'..='\u{2BFF}' | '\u{1F000}'..='\u{1FAFF}' | '\u{200D}'
+            | '\u{FE0E}' | '\u{FE0F}' | '\u{E0020}'..='\u{E007F}')
+            || c.is_whitespace()
+    };
     let span = &text[start..end];
-    let trimmed = span.trim_end_matches(CLOSING).trim_start_matches(OPENING);
+    let trimmed = span
+        .trim_end_matches(|c| CLOSING.contains(&c) || pictograph(c))
+        .trim_start_matches(|c| OPENING.contains(&c) || pictograph(c));
     if trimmed.is_empty() {
         return (start, end);
     }
-    let head = span.len() - span.trim_start_matches(OPENING).len();
+    let head = span.len()
+        - span
+            .trim_start_matches(|c| OPENING.contains(&c) || pictograph(c))
+            .len();
     (start + head, start + head + trimmed.len())
 }
 
@@ -1002,6 +1014,14 @@ mod tests {
         assert_eq!(trim("#A-10293,"), "#A-10293");
         assert_eq!(trim("\"x\""), "x");
         assert_eq!(trim("?),"), "?),");
+        let text = "order 113542617735902 🙏 or 00004587345 ✅ 👨‍👩‍👧‍👦";
+        let (a, b) = trim_punctuation(text, 6, text.len());
+        assert_eq!(&text[a..b], "113542617735902 🙏 or 00004587345");
+        let family = text.find('👨').unwrap();
+        assert_eq!(
+            trim_punctuation(text, family, text.len()),
+            (family, text.len())
+        );
     }
 
     #[test]
