@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use candle_core::{D, Device as CandleDevice, Tensor};
 use ndarray::{Array2, ArrayView1};
@@ -19,6 +20,7 @@ use crate::model::vocab::Vocabulary;
 use crate::model::{Device, HEADS_FILE, Manifest, Precision, pool};
 use crate::rules::{Context, Locale, RuleConfig, Rules};
 use crate::sentiment::Sentiment;
+use crate::threads::{self, ProcessPool};
 
 /// Largest accepted batch size; larger values are a configuration error.
 pub const MAX_BATCH_SIZE: usize = 4096;
@@ -127,7 +129,10 @@ impl AnalyzerBuilder {
         self
     }
 
-    /// Worker threads for tokenisation, the encoder and decoding (default: rayon's global pool).
+    /// Worker threads for tokenisation, the encoder and decoding, in a pool of this analyzer's
+    /// own (default: one pool shared by the process's analyzers, of rayon's default size:
+    /// `RAYON_NUM_THREADS`, else one thread per CPU). A forked child builds its pools anew
+    /// on first use, so an analyzer built before `fork` works in the child.
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = Some(threads);
         self
@@ -139,7 +144,7 @@ impl AnalyzerBuilder {
         self
     }
 
-    /// Loads the model.
+    /// Loads the model (in the analyzer's thread pool, which a forked child rebuilds).
     pub fn build(self) -> Result<Analyzer> {
         if self.max_chars == Some(0) {
             return Err(Error::Config("max_chars must be at least 1".into()));
@@ -152,14 +157,21 @@ impl AnalyzerBuilder {
         }
         let pool = match self.threads {
             Some(0) => return Err(Error::Config("threads must be at least 1".into())),
-            Some(n) => Some(
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(n)
-                    .build()
-                    .map_err(|e| Error::Config(format!("thread pool: {e}")))?,
-            ),
+            Some(n) => {
+                let pool = ProcessPool::new(Some(n));
+                // Built now, so that a failure shows at load.
+                pool.get()?;
+                Some(pool)
+            }
             None => None,
         };
+        let mut analyzer = threads::install(pool.as_ref(), || self.load())??;
+        analyzer.pool = pool;
+        Ok(analyzer)
+    }
+
+    /// Loads the model, for [`AnalyzerBuilder::build`] (which adds the thread pool).
+    fn load(self) -> Result<Analyzer> {
         let device = self.device.to_candle()?;
         let manifest = Manifest::read(&self.dir)?;
         let encoder_dir = self.encoder_dir.unwrap_or_else(|| {
@@ -227,7 +239,7 @@ impl AnalyzerBuilder {
             max_length,
             max_chars: self.max_chars,
             redact: self.redact,
-            pool,
+            pool: None,
         })
     }
 }
@@ -310,7 +322,9 @@ impl Heads {
 
 /// An on-device analyzer: intent, entities and sentiment from one encoder pass.
 ///
-/// `Analyzer` is `Send + Sync`: share one across threads (e.g. in an `Arc`).
+/// `Analyzer` is `Send + Sync`: share one across threads (e.g. in an `Arc`). It also
+/// survives `fork` (a prefork server loading it before forking its workers): a child builds
+/// its own worker threads on its first call.
 ///
 /// ```no_run
 /// use tolka::Analyzer;
@@ -333,7 +347,8 @@ pub struct Analyzer {
     max_chars: Option<usize>,
     /// Whether analyses come back without personal data.
     redact: bool,
-    pool: Option<rayon::ThreadPool>,
+    /// The analyzer's own thread pool (`threads`), else `None` for the shared one.
+    pool: Option<ProcessPool>,
 }
 
 /// One encoder window: `len` tokens of text `text` from token `start`.
@@ -434,7 +449,24 @@ impl Analyzer {
     /// [`Analyzer::analyze_batch`] with the rule layer's reference time, time zone and
     /// locale given by `context`.
     pub fn analyze_batch_with(&self, texts: &[&str], context: &Context) -> Result<Vec<Analysis>> {
-        Ok(self.run_pooled(texts, Contexts::One(context), false)?.0)
+        Ok(self
+            .run_pooled(texts, Contexts::One(context), false, None)?
+            .0)
+    }
+
+    /// [`Analyzer::analyze_batch_with`] that gives up with [`Error::Cancelled`] once `cancel`
+    /// is set: the flag is read before each encoder call (of `batch_size` windows), so a long
+    /// batch stops within one encoder call of it being set. This is how a caller abandons a
+    /// batch on Ctrl-C or a deadline; the analyzer works as before afterwards.
+    pub fn analyze_batch_cancellable(
+        &self,
+        texts: &[&str],
+        context: &Context,
+        cancel: &AtomicBool,
+    ) -> Result<Vec<Analysis>> {
+        Ok(self
+            .run_pooled(texts, Contexts::One(context), false, Some(cancel))?
+            .0)
     }
 
     /// [`Analyzer::analyze_batch`] with a rule context per text, in one encoder pass: what a
@@ -453,7 +485,9 @@ impl Analyzer {
                 contexts.len()
             )));
         }
-        Ok(self.run_pooled(texts, Contexts::Each(contexts), false)?.0)
+        Ok(self
+            .run_pooled(texts, Contexts::Each(contexts), false, None)?
+            .0)
     }
 
     /// The analyses of `texts` (a rule context per text) and their sentence embeddings (as
@@ -470,7 +504,7 @@ impl Analyzer {
                 contexts.len()
             )));
         }
-        self.run_pooled(texts, Contexts::Each(contexts), true)
+        self.run_pooled(texts, Contexts::Each(contexts), true, None)
     }
 
     /// [`Analyzer::run`] in the analyzer's thread pool.
@@ -479,12 +513,12 @@ impl Analyzer {
         texts: &[&str],
         context: Contexts<'_>,
         embed: bool,
+        cancel: Option<&AtomicBool>,
     ) -> Result<(Vec<Analysis>, Vec<Vec<f32>>)> {
         self.check_lengths(texts)?;
-        let (mut analyses, embeddings) = match &self.pool {
-            Some(pool) => pool.install(|| self.run(texts, context, embed)),
-            None => self.run(texts, context, embed),
-        }?;
+        let (mut analyses, embeddings) = threads::install(self.pool.as_ref(), || {
+            self.run(texts, context, embed, cancel)
+        })??;
         if self.redact {
             for (text, analysis) in texts.iter().zip(&mut analyses) {
                 self.redact_analysis(text, analysis);
@@ -581,7 +615,7 @@ impl Analyzer {
                 })
                 .collect();
             let mut out = Array2::zeros((texts.len(), self.encoder.hidden_size()));
-            self.encode_windows(&tokens, &windows, |chunk, encoded| {
+            self.encode_windows(&tokens, &windows, None, |chunk, encoded| {
                 for (row, vector) in chunk.iter().zip(encoded.pooled.to_vec2::<f32>()?) {
                     out.row_mut(*row).assign(&ArrayView1::from(&vector));
                 }
@@ -589,19 +623,17 @@ impl Analyzer {
             })?;
             Ok(out)
         };
-        match &self.pool {
-            Some(pool) => pool.install(run),
-            None => run(),
-        }
+        threads::install(self.pool.as_ref(), run)?
     }
 
     /// Analyses `texts`; with `embed`, also returns each text's pooled first window (an empty
-    /// vector for a blank text).
+    /// vector for a blank text). Gives up once `cancel` is set (see [`Analyzer::encode_windows`]).
     fn run(
         &self,
         texts: &[&str],
         context: Contexts<'_>,
         embed: bool,
+        cancel: Option<&AtomicBool>,
     ) -> Result<(Vec<Analysis>, Vec<Vec<f32>>)> {
         let live: Vec<usize> = (0..texts.len()).filter(|&i| !is_blank(texts[i])).collect();
         let live_texts: Vec<&str> = live.iter().map(|&i| texts[i]).collect();
@@ -611,7 +643,7 @@ impl Analyzer {
         outputs.resize_with(windows.len(), Default::default);
         let tag_count = self.manifest.entities.as_ref().map(|h| h.tag_count());
         let mut embeddings: Vec<Vec<f32>> = vec![Vec::new(); if embed { texts.len() } else { 0 }];
-        self.encode_windows(&tokens, &windows, |chunk, encoded| {
+        self.encode_windows(&tokens, &windows, cancel, |chunk, encoded| {
             if embed {
                 for (&w, vector) in chunk.iter().zip(encoded.pooled.to_vec2::<f32>()?) {
                     if windows[w].start == 0 {
@@ -749,16 +781,21 @@ impl Analyzer {
     }
 
     /// Runs the encoder over windows grouped by length, calling `visit` with each chunk's
-    /// window indices and outputs.
+    /// window indices and outputs. Returns [`Error::Cancelled`] before the next chunk once
+    /// `cancel` is set.
     fn encode_windows(
         &self,
         tokens: &[Tokens],
         windows: &[Window],
+        cancel: Option<&AtomicBool>,
         mut visit: impl FnMut(&[usize], &EncodedChunk) -> Result<()>,
     ) -> Result<()> {
         let mut order: Vec<usize> = (0..windows.len()).collect();
         order.sort_by_key(|&w| std::cmp::Reverse(windows[w].len));
         for chunk in order.chunks(self.batch_size) {
+            if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                return Err(Error::Cancelled);
+            }
             let slices: Vec<&[u32]> = chunk
                 .iter()
                 .map(|&w| {

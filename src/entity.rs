@@ -50,6 +50,11 @@ pub struct Entity {
 ///   checked unit, so a model entity that overlaps such a match gives way to it (the model's
 ///   `order_id` over a Luhn-valid card number, or "anna" of "anna@example.se" as a
 ///   `person_name`);
+/// - a `product` entity takes the colour and size inside its span, and those next to it with
+///   at most a linking word between ("black running shoes in size 42", "jackan i svart,
+///   storlek 38"), as a [`Value::Product`](crate::rules::Value::Product); the colour and size
+///   next to it stay entities of their own, and a number inside it is part of its name ("Air
+///   Max 90");
 /// - matches that overlap no model entity are added.
 ///
 /// The result is sorted by start.
@@ -97,14 +102,24 @@ pub(crate) fn merge(
         if fragment || catalog {
             continue;
         }
+        let product = entity.label == "product";
         let best = (0..ruled.len())
-            .filter(|&r| overlap(&ruled[r]) > 0)
+            .filter(|&r| overlap(&ruled[r]) > 0 && !(product && part_of_name(&ruled[r])))
             .max_by_key(|&r| overlap(&ruled[r]));
+        let mut attributes = Attributes::default();
         for (r, c) in covered.iter_mut().enumerate() {
-            *c |= overlap(&ruled[r]) > 0;
+            if overlap(&ruled[r]) > 0 {
+                *c = true;
+                if product {
+                    attributes.add(&ruled[r]);
+                }
+            }
         }
         if let Some(r) = best {
             entity.value = ruled[r].value.clone();
+        }
+        if product && entity.value.is_none() {
+            entity.value = attributes.into_value();
         }
         merged.push(entity);
     }
@@ -116,7 +131,168 @@ pub(crate) fn merge(
             .map(|(e, _)| e),
     );
     merged.sort_by_key(|e| (e.start, e.end));
+    attach_neighbours(text, &mut merged);
     merged
+}
+
+/// Whether a match inside a product name is part of it rather than its value: a colour or
+/// size (an attribute) or a number ("Air Max 90").
+fn part_of_name(e: &Entity) -> bool {
+    use crate::rules::Value;
+    attribute(e).is_some()
+        || matches!(
+            e.value,
+            Some(Value::Number { .. } | Value::Ordinal { .. } | Value::Quantity { .. })
+        )
+}
+
+/// Whether `e` is a colour or a size (a product attribute).
+fn attribute(e: &Entity) -> Option<&crate::rules::Value> {
+    use crate::rules::Value;
+    e.value
+        .as_ref()
+        .filter(|v| matches!(v, Value::Color { .. } | Value::Size { .. }))
+}
+
+/// The colour and size of a product (the first of each kind).
+#[derive(Default)]
+struct Attributes {
+    color: Option<String>,
+    size: Option<(String, String)>,
+}
+
+impl Attributes {
+    fn add(&mut self, e: &Entity) {
+        use crate::rules::Value;
+        match attribute(e) {
+            Some(Value::Color { value }) => {
+                self.color.get_or_insert_with(|| value.clone());
+            }
+            Some(Value::Size { value, system }) => {
+                self.size
+                    .get_or_insert_with(|| (value.clone(), system.clone()));
+            }
+            _ => {}
+        }
+    }
+
+    /// Adds what `other` has and `self` lacks.
+    fn fill_from(&mut self, other: Attributes) {
+        self.color = self.color.take().or(other.color);
+        self.size = self.size.take().or(other.size);
+    }
+
+    fn into_value(self) -> Option<crate::rules::Value> {
+        if self.color.is_none() && self.size.is_none() {
+            return None;
+        }
+        let (size, size_system) = self.size.unzip();
+        Some(crate::rules::Value::Product {
+            color: self.color,
+            size,
+            size_system,
+        })
+    }
+
+    fn from_value(value: Option<&crate::rules::Value>) -> Self {
+        match value {
+            Some(crate::rules::Value::Product {
+                color,
+                size,
+                size_system,
+            }) => Attributes {
+                color: color.clone(),
+                size: size.clone().zip(size_system.clone()),
+            },
+            _ => Attributes::default(),
+        }
+    }
+}
+
+/// Whether the text between a product and an attribute (or two attributes) links them:
+/// nothing, a comma, or a word such as "in", "i", "size", "storlek".
+fn links(gap: &str) -> bool {
+    let gap = gap
+        .trim()
+        .trim_matches(|c| c == ',' || c == '-' || c == '/')
+        .trim();
+    matches!(
+        gap.to_lowercase().as_str(),
+        "" | "in"
+            | "i"
+            | "in a"
+            | "in the"
+            | "i en"
+            | "i ett"
+            | "size"
+            | "storlek"
+            | "in size"
+            | "i storlek"
+            | "i färgen"
+            | "in colour"
+            | "in color"
+    )
+}
+
+/// Gives each `product` entity (sorted `entities`, no value other than its attributes) the
+/// colour and size entities next to it, linked by [`links`]; a colour or size right before
+/// another product belongs to that one.
+fn attach_neighbours(text: &str, entities: &mut [Entity]) {
+    let is_product = |e: &Entity| {
+        e.label == "product" && matches!(e.value, None | Some(crate::rules::Value::Product { .. }))
+    };
+    if !entities.iter().any(is_product) || !entities.iter().any(|e| attribute(e).is_some()) {
+        return;
+    }
+    let bytes: Vec<usize> = text
+        .char_indices()
+        .map(|(b, _)| b)
+        .chain([text.len()])
+        .collect();
+    let gap = |from: usize, to: usize| -> &str {
+        match (bytes.get(from), bytes.get(to)) {
+            (Some(&a), Some(&b)) if a <= b => &text[a..b],
+            _ => ",,,",
+        }
+    };
+    for p in 0..entities.len() {
+        if !is_product(&entities[p]) {
+            continue;
+        }
+        let mut found = Attributes::default();
+        // Before the product, nearest first.
+        let mut edge = entities[p].start;
+        for a in (0..p).rev() {
+            if attribute(&entities[a]).is_none()
+                || entities[a].end > edge
+                || !links(gap(entities[a].end, edge))
+            {
+                break;
+            }
+            found.add(&entities[a]);
+            edge = entities[a].start;
+        }
+        // After it, nearest first, up to the next product.
+        let mut edge = entities[p].end;
+        for a in p + 1..entities.len() {
+            let e = &entities[a];
+            if attribute(e).is_none() || e.start < edge || !links(gap(edge, e.start)) {
+                break;
+            }
+            let next_product = entities[a + 1..]
+                .iter()
+                .find(|n| n.label == "product")
+                .is_some_and(|n| gap(e.end, n.start).trim().is_empty());
+            if next_product {
+                break;
+            }
+            found.add(e);
+            edge = e.end;
+        }
+        let mut own = Attributes::from_value(entities[p].value.as_ref());
+        own.fill_from(found);
+        entities[p].value = own.into_value();
+    }
 }
 
 /// `entities` of `text` without personal data. `removed` are the spans that redaction
@@ -333,20 +509,32 @@ pub(crate) fn decode(
         .collect()
 }
 
-/// Narrows the byte range `start..end` of `text` by the sentence punctuation and brackets at
-/// its ends (whitespace-split words, e.g. of SentencePiece tokenizers, carry "Göteborg?"),
-/// unless nothing would be left.
+/// Narrows the byte range `start..end` of `text` by the sentence punctuation, brackets,
+/// spaces and emoji at its ends (whitespace-split words, e.g. of SentencePiece tokenizers,
+/// carry "Göteborg?"; an emoji after an order number can be tagged as its last word), unless
+/// nothing would be left.
 fn trim_punctuation(text: &str, start: usize, end: usize) -> (usize, usize) {
     const CLOSING: &[char] = &[
         ',', '.', ';', ':', '!', '?', ')', ']', '}', '"', '\'', '»', '”', '’', '…',
     ];
     const OPENING: &[char] = &['(', '[', '{', '"', '\'', '«', '“', '‘', '¿', '¡'];
+    // Arrows, symbols, dingbats and emoji (with their joiners, selectors and tags).
+    let pictograph = |c: char| {
+        matches!(c, '\u{2190}'..='\u{2BFF}' | '\u{1F000}'..='\u{1FAFF}' | '\u{200D}'
+            | '\u{FE0E}' | '\u{FE0F}' | '\u{E0020}'..='\u{E007F}')
+            || c.is_whitespace()
+    };
     let span = &text[start..end];
-    let trimmed = span.trim_end_matches(CLOSING).trim_start_matches(OPENING);
+    let trimmed = span
+        .trim_end_matches(|c| CLOSING.contains(&c) || pictograph(c))
+        .trim_start_matches(|c| OPENING.contains(&c) || pictograph(c));
     if trimmed.is_empty() {
         return (start, end);
     }
-    let head = span.len() - span.trim_start_matches(OPENING).len();
+    let head = span.len()
+        - span
+            .trim_start_matches(|c| OPENING.contains(&c) || pictograph(c))
+            .len();
     (start + head, start + head + trimmed.len())
 }
 
@@ -574,6 +762,96 @@ mod tests {
         );
     }
 
+    /// A product takes the colour and size in and next to it (linked by "in", "i", a comma),
+    /// a number in its name stays part of it, and an attribute right before another product
+    /// is that one's; the attributes next to a product stay entities.
+    #[test]
+    fn products_take_the_colour_and_size_next_to_them() {
+        use crate::rules::{Match, MatchSource, Value};
+        let rule = |text: &str, needle: &str, value: Value| {
+            let start = text.find(needle).unwrap();
+            Match {
+                start,
+                end: start + needle.len(),
+                label: match value {
+                    Value::Color { .. } => "color",
+                    Value::Size { .. } => "size",
+                    _ => "number",
+                }
+                .into(),
+                value,
+                source: MatchSource::Rule,
+                confidence: 0.9,
+            }
+        };
+        let color = |c: &str| Value::Color { value: c.into() };
+        let size = |v: &str| Value::Size {
+            value: v.into(),
+            system: "number".into(),
+        };
+        let product = |text: &str, needle: &str| {
+            let start = text.find(needle).unwrap();
+            model_entity(text, "product", start, start + needle.len())
+        };
+        let attrs = |c: Option<&str>, s: Option<&str>| {
+            Some(Value::Product {
+                color: c.map(Into::into),
+                size: s.map(Into::into),
+                size_system: s.map(|_| "number".into()),
+            })
+        };
+
+        let text = "har ni svarta Air Max 90 i storlek 43?";
+        let merged = merge(
+            text,
+            vec![product(text, "Air Max 90")],
+            vec![
+                rule(text, "svarta", color("black")),
+                rule(text, "90", Value::Number { value: 90.0 }),
+                rule(text, "storlek 43", size("43")),
+            ],
+        );
+        let labels: Vec<&str> = merged.iter().map(|e| e.label.as_str()).collect();
+        assert_eq!(labels, ["color", "product", "size"]);
+        assert_eq!(merged[1].value, attrs(Some("black"), Some("43")));
+
+        // Inside the span; a second colour does not replace the first.
+        let text = "the black leather boots in brown";
+        let merged = merge(
+            text,
+            vec![product(text, "black leather boots")],
+            vec![
+                rule(text, "black", color("black")),
+                rule(text, "brown", color("brown")),
+            ],
+        );
+        assert_eq!(merged[0].value, attrs(Some("black"), None));
+        assert_eq!(merged.len(), 2);
+
+        // "red" belongs to the scarf, not the hoodie; "and" links nothing.
+        let text = "the hoodie and red scarf, size 40";
+        let merged = merge(
+            text,
+            vec![product(text, "hoodie"), product(text, "scarf")],
+            vec![
+                rule(text, "red", color("red")),
+                rule(text, "size 40", size("40")),
+            ],
+        );
+        let products: Vec<_> = merged.iter().filter(|e| e.label == "product").collect();
+        assert_eq!(products[0].value, None, "{merged:?}");
+        assert_eq!(products[1].value, attrs(Some("red"), Some("40")));
+
+        // Too far away: no attribute.
+        let text = "the shoes are nice but I wanted black";
+        let merged = merge(
+            text,
+            vec![product(text, "shoes")],
+            vec![rule(text, "black", color("black"))],
+        );
+        assert_eq!(merged[0].value, None);
+    }
+
     #[test]
     fn the_catalog_wins_over_model_entities() {
         use crate::rules::{Match, MatchSource, Value};
@@ -736,6 +1014,14 @@ mod tests {
         assert_eq!(trim("#A-10293,"), "#A-10293");
         assert_eq!(trim("\"x\""), "x");
         assert_eq!(trim("?),"), "?),");
+        let text = "order 113542617735902 🙏 or 00004587345 ✅ 👨‍👩‍👧‍👦";
+        let (a, b) = trim_punctuation(text, 6, text.len());
+        assert_eq!(&text[a..b], "113542617735902 🙏 or 00004587345");
+        let family = text.find('👨').unwrap();
+        assert_eq!(
+            trim_punctuation(text, family, text.len()),
+            (family, text.len())
+        );
     }
 
     #[test]

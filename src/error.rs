@@ -101,6 +101,9 @@ pub enum Error {
     /// Conversation state of another format version than this tolka's.
     #[error("unsupported conversation state version {found} (this tolka reads version {expected})")]
     StateVersion { found: u64, expected: u32 },
+    /// The caller cancelled the call (see [`crate::Analyzer::analyze_batch_cancellable`]).
+    #[error("cancelled")]
+    Cancelled,
     /// A tensor operation failed.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),

@@ -44,6 +44,7 @@ pub mod lang;
 pub mod model;
 pub mod rules;
 pub mod sentiment;
+mod threads;
 pub mod train;
 
 pub use analyzer::{Analysis, Analyzer, AnalyzerBuilder, Redaction};

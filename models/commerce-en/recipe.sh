@@ -2,7 +2,7 @@
 # Reproduces models/commerce-en (44 commerce intents + oos, entities, 3-class sentiment, 28
 # emotions) from data/commerce and the shared datasets (see models/prepare_commerce.py):
 #   bash models/commerce-en/recipe.sh [SHARED_DATA_DIR]   (default ../shared/data)
-# LoRA adapters (rank 8, attention projections) are fine-tuned for one epoch jointly on the
+# LoRA adapters (rank 8, attention projections) are fine-tuned for two epochs jointly on the
 # intent, entity and sentiment records (every intent/entity record, GoEmotions filling up to
 # 14,000), then the heads, temperature, out-of-scope threshold, entity transitions and
 # emotion thresholds are fitted on the adapted encoder over all records. Run it with
@@ -19,5 +19,5 @@ time target/release/tolka train \
   --data "$work/train.jsonl" --dev "$work/dev.jsonl" \
   --out models/commerce-en --name commerce-en --seed 13 \
   --hidden 256 --neutral-band 0 --rules \
-  --finetune lora --lora-rank 8 --lora-alpha 16 --finetune-epochs 1 \
+  --finetune lora --lora-rank 8 --lora-alpha 16 --finetune-epochs 2 \
   --finetune-lr 3e-3 --finetune-head-lr 3e-2 --finetune-max-records 14000

@@ -1,12 +1,17 @@
 //! `tolka.Analyzer`, `tolka.train` and `tolka.evaluate`.
 //!
 //! Every call into tolka runs with the GIL released (`py.detach`) and inside [`guard`], so
-//! other Python threads run meanwhile and a panic becomes a `TolkaError`.
+//! other Python threads run meanwhile and a panic becomes a `TolkaError`. A batch runs
+//! [`interruptible`]: Ctrl-C abandons it promptly with `KeyboardInterrupt`.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use numpy::{IntoPyArray, PyArray2};
 use pyo3::prelude::*;
+use tolka::rules::Context;
 use tolka::train::TrainOptions;
 use tolka::{Analyzer, Device};
 
@@ -89,6 +94,53 @@ impl Options {
     }
 }
 
+/// How often [`interruptible`] looks for signals while the work runs.
+const SIGNAL_POLL: Duration = Duration::from_millis(50);
+
+/// Runs `work` on a helper thread, inside [`guard`] and with the GIL released, while this
+/// thread runs Python's signal handlers every [`SIGNAL_POLL`] (they run only on the main
+/// thread, so elsewhere this just waits). When a handler raises (Ctrl-C's
+/// `KeyboardInterrupt`), the flag given to `work` is set, `work` is awaited (it stops at its
+/// next check) and the handler's exception is returned; else `work`'s result.
+fn interruptible<T: Send>(
+    py: Python<'_>,
+    work: impl FnOnce(&AtomicBool) -> Result<T, Failure> + Send,
+) -> PyResult<Result<T, Failure>> {
+    let cancel = &AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let (done, mut finished) = mpsc::channel::<()>();
+        let worker = scope.spawn(move || {
+            let result = guard(|| work(cancel));
+            // The receiver lives until the worker is joined.
+            let _ = done.send(());
+            result
+        });
+        let join = |worker: std::thread::ScopedJoinHandle<'_, Result<T, Failure>>| {
+            py.detach(|| worker.join())
+                .unwrap_or_else(|_| Err(Failure::Panic("the analysis thread panicked".into())))
+        };
+        loop {
+            // A message or `Disconnected` (the worker is gone): done. The receiver is not
+            // `Sync`, so it goes into the detached closure and back.
+            let waited;
+            (finished, waited) = py.detach(move || {
+                let waited = finished.recv_timeout(SIGNAL_POLL);
+                (finished, waited)
+            });
+            if !matches!(waited, Err(mpsc::RecvTimeoutError::Timeout)) {
+                return Ok(join(worker));
+            }
+            if let Err(interrupt) = py.check_signals() {
+                cancel.store(true, Ordering::Relaxed);
+                // Whatever the abandoned work returns (`Cancelled`, or its result if it had
+                // just finished) gives way to the exception.
+                drop(join(worker));
+                return Err(interrupt);
+            }
+        }
+    })
+}
+
 /// An on-device analyzer: intent, entities and sentiment from one encoder pass per batch.
 ///
 /// Thread-safe: share one instance between Python threads; every call releases the GIL.
@@ -149,7 +201,8 @@ impl PyAnalyzer {
     }
 
     /// Analyses texts in batches; results are in input order. The GIL is released for the
-    /// whole batch. `redact` as for `analyze`.
+    /// whole batch, and Ctrl-C (any signal handler that raises) abandons it within one
+    /// encoder batch. `redact` as for `analyze`.
     #[pyo3(signature = (texts, *, redact=false))]
     fn analyze_batch(
         &self,
@@ -158,20 +211,20 @@ impl PyAnalyzer {
         redact: bool,
     ) -> PyResult<Vec<PyAnalysis>> {
         let texts = extract_texts(texts, "texts")?;
-        let analyses = py
-            .detach(|| {
-                guard(|| {
-                    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-                    let mut analyses = self.inner.analyze_batch(&refs)?;
-                    if redact {
-                        for (text, analysis) in refs.iter().zip(&mut analyses) {
-                            self.inner.redact_analysis(text, analysis);
-                        }
-                    }
-                    Ok(analyses)
-                })
-            })
-            .map_err(|f| to_pyerr(py, f, Stage::Run))?;
+        let context = Context::new(chrono::Local::now().fixed_offset());
+        let analyses = interruptible(py, |cancel| {
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let mut analyses = self
+                .inner
+                .analyze_batch_cancellable(&refs, &context, cancel)?;
+            if redact {
+                for (text, analysis) in refs.iter().zip(&mut analyses) {
+                    self.inner.redact_analysis(text, analysis);
+                }
+            }
+            Ok(analyses)
+        })?
+        .map_err(|f| to_pyerr(py, f, Stage::Run))?;
         Ok(analyses.into_iter().map(PyAnalysis).collect())
     }
 

@@ -173,6 +173,7 @@ pub fn to_pyerr(py: Python<'_>, failure: Failure, stage: Stage) -> PyErr {
                     (&exc.invalid_input, None, None)
                 }
                 E::Cuda(_) => (&exc.device, None, None),
+                E::Cancelled => (&exc.base, None, None),
                 E::Candle(_) => (by_stage_or_base(stage, exc), None, None),
             };
             (class, path.map(Path::to_path_buf), line, message)

@@ -58,6 +58,18 @@ const SUFFIXES: &[(&str, &str, bool)] = &[
     ("₹", "INR", false),
 ];
 
+/// Currency with a scale after the amount: (lower-case form, ISO 4217 code, factor):
+/// "3 mkr" (miljoner kronor), "5 tkr" (tusen kronor).
+const SCALED_SUFFIXES: &[(&str, &str, f64)] = &[
+    ("mkr", "SEK", 1e6),
+    ("m kr", "SEK", 1e6),
+    ("mnkr", "SEK", 1e6),
+    ("msek", "SEK", 1e6),
+    ("m sek", "SEK", 1e6),
+    ("tkr", "SEK", 1e3),
+    ("ksek", "SEK", 1e3),
+];
+
 /// Minor units after the amount: (lower-case form, the currencies it belongs to; the first
 /// when it stands alone).
 const MINOR: &[(&str, &[&str])] = &[
@@ -107,8 +119,12 @@ pub(crate) fn money(text: &str, nums: &[Num], out: &mut Vec<Cand>) {
         if num.kind == NumKind::Digits {
             found = prefix(text, num.start).map(|(start, code)| (start, num.end, code));
         }
+        let mut factor = 1.0;
         if found.is_none() {
-            found = suffix(text, num).map(|(end, code)| (num.start, end, code));
+            found = suffix(text, num).map(|(end, code, f)| {
+                factor = f;
+                (num.start, end, code)
+            });
         }
         let confidence = if num.kind == NumKind::Digits {
             0.95
@@ -121,7 +137,7 @@ pub(crate) fn money(text: &str, nums: &[Num], out: &mut Vec<Cand>) {
             }
             continue;
         };
-        out.push(money_cand(start, end, num.value, code, confidence));
+        out.push(money_cand(start, end, num.value * factor, code, confidence));
     }
     for (start, end, value, codes, confidence) in minors {
         out.push(money_cand(start, end, value, codes[0], confidence));
@@ -399,11 +415,20 @@ fn prefix(text: &str, start: usize) -> Option<(usize, &'static str)> {
     None
 }
 
-/// A currency after the number: (end of the currency, code).
-fn suffix(text: &str, num: &Num) -> Option<(usize, &'static str)> {
+/// A currency after the number: (end of the currency, code, scale factor).
+fn suffix(text: &str, num: &Num) -> Option<(usize, &'static str, f64)> {
     let rest = text.get(num.end..)?;
     let skip = skip_spaces(rest, 2);
     let rest = &rest[skip..];
+    if num.kind == NumKind::Digits {
+        for (word, code, factor) in SCALED_SUFFIXES {
+            if let Some(len) = starts_with_ci(rest, word)
+                && !rest[len..].starts_with(char::is_alphanumeric)
+            {
+                return Some((num.end + skip + len, code, *factor));
+            }
+        }
+    }
     let mut best: Option<(usize, &str, bool)> = None;
     for (word, code, is_word) in SUFFIXES {
         if *word == ":-" && skip > 0 {
@@ -427,7 +452,7 @@ fn suffix(text: &str, num: &Num) -> Option<(usize, &'static str)> {
     if num.kind != NumKind::Digits && skip == 0 {
         return None;
     }
-    Some((num.end + skip + len, code))
+    Some((num.end + skip + len, code, 1.0))
 }
 
 /// Quantities: "two pairs", "3 st", "2 x"…, "a pair".

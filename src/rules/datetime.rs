@@ -8,7 +8,13 @@
 //! - a month name is a date only with a cue: a day number ("3 May") or a word such as
 //!   "in", "next", "i", "nästa" ("in May" is the interval of that month); "may" in lower case
 //!   after such a word is the verb, not the month;
-//! - a time of day is the next occurrence at or after the reference time.
+//! - a time of day is the next occurrence at or after the reference time;
+//! - a weekend is Friday 18:00 to Monday 00:00; the end / beginning of a month its days
+//!   21–last / 1–10; a shop day or holiday its next occurrence on or after the reference day;
+//! - numeric dates: `15.2.2026` (day first) with a year, Swedish also `den 15.2` with a cue;
+//!   `2/15` (en: month first) with a cue or a year;
+//! - a range of two dates ("from Monday to Wednesday") is the days from the first through
+//!   the second.
 
 use chrono::{
     DateTime, Datelike, Days, Duration, FixedOffset, Months, NaiveDate, NaiveTime, TimeZone,
@@ -47,6 +53,19 @@ pub(crate) struct DateRules {
     numeric: Regex,
     hhmm: Regex,
     range: Regex,
+    /// "now", "right now", "just nu".
+    now_word: Regex,
+    /// "this weekend", "next weekend", "i helgen", "nästa helg".
+    weekend: Regex,
+    /// The start or end of a week, month or year: "end of the month", "i slutet av året".
+    edge: Regex,
+    /// Dotted day.month.year ("15.2.2026"), Swedish also with a cue ("den 15.2").
+    dotted: Regex,
+    /// Shop days and holidays of the civil calendar: "Black Friday", "Christmas", "jul",
+    /// "midsommar", "nyårsafton".
+    holiday: Regex,
+    /// Durations with a fraction word: "a quarter of an hour", "en kvart", "en halvtimme".
+    fraction: Regex,
 }
 
 const EN_HOURS: &str = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve";
@@ -95,6 +114,20 @@ impl DateRules {
                 range: re(
                     r"(?i)\b(?:(?P<cue>between|from)\s+)?(?P<h1>[0-9]{1,2})(?::(?P<m1>[0-5][0-9]))?\s?(?:(?P<ap1>[ap])\.?m\.?)?\s*(?P<sep>and|to|until|till|-|–)\s*(?P<h2>[0-9]{1,2})(?::(?P<m2>[0-5][0-9]))?(?:\s?(?P<ap2>[ap])\.?m\b\.?)?",
                 ),
+                now_word: re(r"(?i)\b(?:right\s+)?now\b"),
+                weekend: re(
+                    r"(?i)\b(this|next|last|coming|the|over\s+the|on\s+the|during\s+the)\s+weekend\b",
+                ),
+                edge: re(
+                    r"(?i)\b(?:(?:at|by|until|till|before|in|from)\s+)?(?:the\s+)?(end|beginning|start)\s+of\s+(?:the\s+)?(?:(this|next|last)\s+)?(week|month|year)\b",
+                ),
+                dotted: re(r"\b(?P<d>[0-9]{1,2})\.(?P<m>[0-9]{1,2})\.(?P<y>[0-9]{4})\b"),
+                holiday: re(
+                    r"(?i)\b(black\s+friday|cyber\s+monday|christmas\s+eve|christmas\s+day|christmas|xmas|boxing\s+day|new\s+year['’]?s\s+eve|new\s+year['’]?s\s+day|new\s+year['’]?s|new\s+year|valentine['’]?s\s+day|halloween|thanksgiving|singles['’]?\s+day)\b(?:\s+([0-9]{4})\b)?",
+                ),
+                fraction: re(
+                    r"(?i)\b(?:(?P<cue>in|within)\s+)?(?P<d>(?:(?:a|one)\s+)?(?P<q>quarter|three\s+quarters)\s+of\s+an\s+hour)\b",
+                ),
             },
             Locale::Sv => DateRules {
                 locale,
@@ -125,7 +158,23 @@ impl DateRules {
                 ),
                 hhmm: re(r"\b(?P<h>[01]?[0-9]|2[0-3]):(?P<m>[0-5][0-9])\b"),
                 range: re(
-                    r"(?i)\b(?:(?P<cue>mellan)\s+)?(?:(?P<kl>kl\.?|klockan)\s*)?(?P<h1>[0-9]{1,2})(?:[:.](?P<m1>[0-5][0-9]))?\s*(?P<sep>och|till|-|–)\s*(?:kl\.?\s*)?(?P<h2>[0-9]{1,2})(?:[:.](?P<m2>[0-5][0-9]))?\b",
+                    r"(?i)\b(?:(?P<cue>mellan|från)\s+)?(?:(?P<kl>kl\.?|klockan)\s*)?(?P<h1>[0-9]{1,2})(?:[:.](?P<m1>[0-5][0-9]))?\s*(?P<sep>och|till|-|–)\s*(?:kl\.?\s*)?(?P<h2>[0-9]{1,2})(?:[:.](?P<m2>[0-5][0-9]))?\b",
+                ),
+                now_word: re(r"(?i)\b(?:just\s+nu|nu\s+direkt)\b"),
+                weekend: re(
+                    r"(?i)\b(i|nästa|förra|till|över|under|kommande|denna|den\s+här)\s+helg(?:en)?\b",
+                ),
+                edge: re(
+                    r"(?i)\b(?:(?:i|till|före|innan|under|från)\s+)?(slutet|början)\s+(?:av|på)\s+(?:(nästa|förra|denna)\s+)?(veckan|vecka|månaden|månad|året|år)\b",
+                ),
+                dotted: re(
+                    r"(?i)\b(?:(?P<cue>den|på|till|senast|före|innan|efter|från)\s+)?(?P<d>[0-9]{1,2})\.(?P<m>[0-9]{1,2})(?:\.(?P<y>[0-9]{4}))?\b",
+                ),
+                holiday: re(
+                    r"(?i)\b(black\s+friday|cyber\s+monday|julaftonen|julafton|juldagen|annandag\s+jul|annandagen|julen|jul|nyårsaftonen|nyårsafton|nyårsdagen|nyåret|nyår|midsommaraftonen|midsommarafton|midsommardagen|midsommaren|midsommar|alla\s+hjärtans\s+dag|halloween|valborgsmässoafton|valborg|nationaldagen|lucia|singles\s+day)\b(?:\s+([0-9]{4})\b)?",
+                ),
+                fraction: re(
+                    r"(?i)\b(?:(?P<cue>om|inom)\s+)?(?P<d>(?:(?:en|ett)\s+)?(?P<q>halvtimme|halvtimma|kvart|trekvart|tre\s+kvart))\b",
                 ),
             },
         }
@@ -140,6 +189,7 @@ impl DateRules {
         out: &mut Vec<Cand>,
     ) {
         let today = now.date_naive();
+        let first = out.len();
         let mut push = |s: usize, e: usize, value: Option<Value>, confidence: f32| {
             if let Some(value) = value {
                 out.push(Cand::new(s, e, Extractor::Date, value, confidence));
@@ -286,19 +336,73 @@ impl DateRules {
         }
         for c in self.period.captures_iter(text) {
             let m = c.get(0).expect("group 0");
-            let step: i32 = match c[1].to_lowercase().as_str() {
-                "next" | "nästa" => 1,
-                "last" | "förra" => -1,
-                _ => 0,
-            };
             let unit = c[2].to_lowercase();
             push(
                 m.start(),
                 m.end(),
-                period_interval(today, &unit, step, now),
+                period_bounds(today, &unit, step(&c[1])).and_then(|b| interval(now, b)),
                 0.85,
             );
         }
+        for c in self.dotted.captures_iter(text) {
+            let m = c.get(0).expect("group 0");
+            let d = c.name("d").expect("d");
+            // Not part of a longer run ("1.2.3.4", "1.5.2026.3").
+            if prev_char(text, d.start()).is_some_and(|ch| matches!(ch, '.' | ',' | '/'))
+                || next_char(text, m.end()).is_some_and(|ch| matches!(ch, '.' | ',' | '/'))
+                    && text[m.end() + 1..].starts_with(|ch: char| ch.is_ascii_digit())
+            {
+                continue;
+            }
+            let year = c.name("y").and_then(|y| y.as_str().parse::<i32>().ok());
+            if year.is_none() && c.name("cue").is_none() {
+                continue; // "3.5" alone is a number
+            }
+            let (Ok(day), Ok(month)) = (d.as_str().parse(), c["m"].parse()) else {
+                continue;
+            };
+            push(
+                m.start(),
+                m.end(),
+                resolve_day_month(today, year, month, day).map(date),
+                0.85,
+            );
+        }
+        for c in self.weekend.captures_iter(text) {
+            let m = c.get(0).expect("group 0");
+            push(m.start(), m.end(), weekend(today, step(&c[1]), now), 0.85);
+        }
+        for c in self.edge.captures_iter(text) {
+            let m = c.get(0).expect("group 0");
+            let rel = c.get(2).map_or(0, |g| step(g.as_str()));
+            let end = matches!(c[1].to_lowercase().as_str(), "end" | "slutet");
+            let bounds =
+                period_bounds(today, &c[3].to_lowercase(), rel).and_then(|b| period_edge(b, end));
+            push(
+                m.start(),
+                m.end(),
+                bounds.and_then(|b| interval(now, b)),
+                0.85,
+            );
+        }
+        for c in self.holiday.captures_iter(text) {
+            let m = c.get(0).expect("group 0");
+            let name: String = c[1]
+                .to_lowercase()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .replace(['\'', '’'], "");
+            let year = c.get(2).and_then(|y| y.as_str().parse::<i32>().ok());
+            let day = match year {
+                Some(y) => holiday(&name, y),
+                None => holiday(&name, today.year())
+                    .filter(|d| *d >= today)
+                    .or_else(|| holiday(&name, today.year() + 1)),
+            };
+            push(m.start(), m.end(), day.map(date), 0.9);
+        }
+        date_ranges(text, now, first, out);
     }
 
     /// Times of day and time ranges.
@@ -384,10 +488,44 @@ impl DateRules {
             if glued(text, m.start(), m.end()) {
                 continue;
             }
-            if let Some(value) = self.range_value(&c, now) {
+            let bare_ok = self.bare_range_end(&text[m.end()..]);
+            if let Some(value) = self.range_value(&c, bare_ok, now) {
                 out.push(Cand::new(m.start(), m.end(), Extractor::Time, value, 0.85));
             }
         }
+        for m in self.now_word.find_iter(text) {
+            out.push(Cand::new(
+                m.start(),
+                m.end(),
+                Extractor::Time,
+                Value::Time { value: *now },
+                0.8,
+            ));
+        }
+    }
+
+    /// True when what follows a range of bare numbers ("between 10 and 12", "mellan 10 och
+    /// 12") lets it be hours: the end of the text or clause, or a day word, not a unit
+    /// ("mellan 2 och 4 dagar", "from 2 to 4 days").
+    fn bare_range_end(&self, rest: &str) -> bool {
+        let rest = rest.trim_start();
+        let word: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect();
+        if word.is_empty() {
+            return !rest.starts_with(['%', '$', '€', '£', ':', '/']);
+        }
+        let days: &[&str] = match self.locale {
+            Locale::En => &[
+                "today", "tomorrow", "tonight", "on", "this", "next", "every", "or", "o",
+            ],
+            Locale::Sv => &[
+                "idag", "imorgon", "i", "på", "ikväll", "nästa", "varje", "eller", "imorn",
+            ],
+        };
+        days.contains(&word.as_str())
     }
 
     /// The time of a `clock_words` match.
@@ -430,7 +568,14 @@ impl DateRules {
         Some(a.min(b))
     }
 
-    fn range_value(&self, c: &Captures<'_>, now: &DateTime<FixedOffset>) -> Option<Value> {
+    /// The interval of a `range` match; `bare_ok`: hours without a clock cue count after
+    /// "between" / "from" / "mellan" / "från" (see [`Self::bare_range_end`]).
+    fn range_value(
+        &self,
+        c: &Captures<'_>,
+        bare_ok: bool,
+        now: &DateTime<FixedOffset>,
+    ) -> Option<Value> {
         let sep = c["sep"].to_lowercase();
         let dash = matches!(sep.as_str(), "-" | "–");
         let cue = c.name("cue").is_some();
@@ -445,10 +590,12 @@ impl DateRules {
             Locale::En => {
                 let ap1 = c.name("ap1").map(|g| g.as_str().to_lowercase());
                 let ap2 = c.name("ap2").map(|g| g.as_str().to_lowercase());
-                if !(cue || dash) || (ap1.is_none() && ap2.is_none() && !colons) {
+                let bare = ap1.is_none() && ap2.is_none() && !colons;
+                if !(cue || dash) || (bare && !(cue && bare_ok)) {
                     return None;
                 }
                 match (ap1, ap2) {
+                    (None, None) if bare => shop_hours(h1, h2),
                     (None, None) => (h1, h2),
                     (Some(a), None) => {
                         let b = if h2 > h1 || h1 == 12 {
@@ -471,10 +618,11 @@ impl DateRules {
             }
             Locale::Sv => {
                 let kl = c.name("kl").is_some();
-                if !(kl || colons) || !(cue || dash || sep == "till") {
+                let bare = !(kl || colons);
+                if (bare && !(cue && bare_ok)) || !(cue || dash || sep == "till") {
                     return None;
                 }
-                (h1, h2)
+                if bare { shop_hours(h1, h2) } else { (h1, h2) }
             }
         };
         if h1 > 23 || h2 > 24 {
@@ -501,9 +649,11 @@ impl DateRules {
         text: &str,
         tokens: &[Token],
         nums: &[Num],
+        numbers: &NumberRules,
         now: &DateTime<FixedOffset>,
         out: &mut Vec<Cand>,
     ) {
+        self.fractions(text, now, out);
         for num in nums {
             if !(num.value.is_finite() && (0.0..=1e7).contains(&num.value)) {
                 continue;
@@ -513,9 +663,19 @@ impl DateRules {
             if skip == 0 {
                 continue;
             }
-            let Some(tok) = tokens.iter().find(|t| t.start == num.end + skip) else {
+            let Some(mut k) = tokens.iter().position(|t| t.start == num.end + skip) else {
                 continue;
             };
+            // "2 more minutes", "a couple of days", "half an hour"
+            if tokens.get(k + 1).is_some_and(|next| {
+                text[tokens[k].end..next.start]
+                    .chars()
+                    .all(char::is_whitespace)
+            }) && self.filler(&tokens[k].lower, num)
+            {
+                k += 1;
+            }
+            let tok = &tokens[k];
             let Some(unit) = time_unit(self.locale, &tok.lower) else {
                 continue;
             };
@@ -524,15 +684,20 @@ impl DateRules {
             if num.kind == NumKind::Article && matches!(unit, TimeUnit::Second) {
                 continue;
             }
-            let end = tok.end;
-            let seconds = num.value * unit.seconds() as f64;
+            // "an hour and a half", "två timmar och en halv"
+            let (n, end) = if num.value.fract() == 0.0 && numbers.and_a_half(text, tokens, k) {
+                (num.value + 0.5, tokens[k + 3].end)
+            } else {
+                (num.value, tok.end)
+            };
+            let seconds = n * unit.seconds() as f64;
             if seconds >= 1.0 {
                 out.push(Cand::new(
                     num.start,
                     end,
                     Extractor::Duration,
                     Value::Duration {
-                        value: unit.iso(num.value),
+                        value: unit.iso(n),
                         seconds: seconds as u64,
                     },
                     if num.kind == NumKind::Article {
@@ -553,8 +718,59 @@ impl DateRules {
             if !cue_ok || !text[cue.end..num.start].chars().all(char::is_whitespace) {
                 continue;
             }
-            if let Some((extractor, value)) = unit.after(now, num.value) {
+            if let Some((extractor, value)) = unit.after(now, n) {
                 out.push(Cand::new(cue.start, end, extractor, value, 0.9));
+            }
+        }
+    }
+
+    /// A word between a number and its time unit: "more" ("2 more minutes"), "of" after a
+    /// number word ("a couple of days"), "a" / "an" after "half" ("half an hour").
+    fn filler(&self, word: &str, num: &Num) -> bool {
+        self.locale == Locale::En
+            && match word {
+                "more" | "additional" | "extra" | "further" => true,
+                "of" => num.kind == NumKind::Words,
+                "a" | "an" => num.value == 0.5,
+                _ => false,
+            }
+    }
+
+    /// Durations of a fraction word ("a quarter of an hour", "en kvart", "en halvtimme"),
+    /// and the time after them with "in" / "om" ("om en kvart").
+    fn fractions(&self, text: &str, now: &DateTime<FixedOffset>, out: &mut Vec<Cand>) {
+        for c in self.fraction.captures_iter(text) {
+            let d = c.name("d").expect("d");
+            let q = c["q"].to_lowercase();
+            // "kvart över tre", "kvart i fem": a time of day.
+            let mut after = text[d.end()..].split_whitespace().map(str::to_lowercase);
+            if let (Some(w1), Some(w2)) = (after.next(), after.next())
+                && matches!(w1.as_str(), "över" | "i")
+                && (w2.starts_with(|ch: char| ch.is_ascii_digit()) || hour_word(&w2).is_some())
+            {
+                continue;
+            }
+            let minutes: u32 = if q.starts_with("three") || q.starts_with("tre") {
+                45
+            } else if q.starts_with("halv") {
+                30
+            } else {
+                15
+            };
+            out.push(Cand::new(
+                d.start(),
+                d.end(),
+                Extractor::Duration,
+                Value::Duration {
+                    value: format!("PT{minutes}M"),
+                    seconds: u64::from(minutes) * 60,
+                },
+                0.9,
+            ));
+            if let Some(cue) = c.name("cue")
+                && let Some((extractor, value)) = TimeUnit::Minute.after(now, f64::from(minutes))
+            {
+                out.push(Cand::new(cue.start(), d.end(), extractor, value, 0.9));
             }
         }
     }
@@ -688,6 +904,15 @@ impl TimeUnit {
 
     /// The date or time `n` units after `now`.
     fn after(self, now: &DateTime<FixedOffset>, n: f64) -> Option<(Extractor, Value)> {
+        if matches!(self, TimeUnit::Second | TimeUnit::Minute | TimeUnit::Hour) {
+            // Whole seconds: "in an hour and a half".
+            let secs = n * self.seconds() as f64;
+            if secs.fract() != 0.0 || !(0.0..1e12).contains(&secs) {
+                return None;
+            }
+            let value = now.checked_add_signed(Duration::try_seconds(secs as i64)?)?;
+            return Some((Extractor::Time, Value::Time { value }));
+        }
         if n.fract() != 0.0 {
             return None;
         }
@@ -695,11 +920,7 @@ impl TimeUnit {
         let today = now.date_naive();
         let date = |d: Option<NaiveDate>| d.map(|d| (Extractor::Date, Value::Date { value: d }));
         match self {
-            TimeUnit::Second | TimeUnit::Minute | TimeUnit::Hour => {
-                let secs = i64::try_from(n.checked_mul(self.seconds())?).ok()?;
-                let value = now.checked_add_signed(Duration::try_seconds(secs)?)?;
-                Some((Extractor::Time, Value::Time { value }))
-            }
+            TimeUnit::Second | TimeUnit::Minute | TimeUnit::Hour => None,
             TimeUnit::Day => date(today.checked_add_days(Days::new(n))),
             TimeUnit::Week => date(today.checked_add_days(Days::new(n.checked_mul(7)?))),
             TimeUnit::Month => date(today.checked_add_months(Months::new(u32::try_from(n).ok()?))),
@@ -867,16 +1088,13 @@ fn month_interval(first: NaiveDate, now: &DateTime<FixedOffset>) -> Option<Value
     })
 }
 
-fn period_interval(
-    today: NaiveDate,
-    unit: &str,
-    step: i32,
-    now: &DateTime<FixedOffset>,
-) -> Option<Value> {
-    let (from, to) = if unit.starts_with("week") || unit.starts_with("veck") {
+/// The first day of a week (from Monday), month or year and the first day after it, `step`
+/// periods from the one of `today`.
+fn period_bounds(today: NaiveDate, unit: &str, step: i32) -> Option<(NaiveDate, NaiveDate)> {
+    if unit.starts_with("week") || unit.starts_with("veck") {
         let monday = shift_days(today, -i64::from(today.weekday().num_days_from_monday()))?;
         let from = shift_days(monday, 7 * i64::from(step))?;
-        (from, shift_days(from, 7)?)
+        Some((from, shift_days(from, 7)?))
     } else if unit.starts_with("month") || unit.starts_with("månad") {
         let first = today.with_day(1)?;
         let from = if step >= 0 {
@@ -884,18 +1102,163 @@ fn period_interval(
         } else {
             first.checked_sub_months(Months::new(step.unsigned_abs()))?
         };
-        (from, from.checked_add_months(Months::new(1))?)
+        Some((from, from.checked_add_months(Months::new(1))?))
     } else {
         let from = NaiveDate::from_ymd_opt(today.year() + step, 1, 1)?;
-        (
+        Some((
             from,
             NaiveDate::from_ymd_opt(today.year() + step + 1, 1, 1)?,
-        )
+        ))
+    }
+}
+
+/// The start or end part of a period: a week's Monday–Tuesday or Friday–Sunday, a month's
+/// days 1–10 or 21–last, a year's January–February or November–December.
+fn period_edge((from, to): (NaiveDate, NaiveDate), end: bool) -> Option<(NaiveDate, NaiveDate)> {
+    let days = (to - from).num_days();
+    let (head, tail) = match days {
+        7 => (shift_days(from, 2)?, shift_days(from, 4)?),
+        28..=31 => (from.with_day(11)?, from.with_day(21)?),
+        _ => (from.with_month(3)?, from.with_month(11)?),
     };
+    Some(if end { (tail, to) } else { (from, head) })
+}
+
+/// The half-open interval of whole days `[from, to)`.
+fn interval(now: &DateTime<FixedOffset>, (from, to): (NaiveDate, NaiveDate)) -> Option<Value> {
     Some(Value::Interval {
         from: at(now, from, NaiveTime::MIN)?,
         to: at(now, to, NaiveTime::MIN)?,
     })
+}
+
+/// +1 for "next" / "nästa", -1 for "last" / "förra", else 0.
+fn step(word: &str) -> i32 {
+    match word.to_lowercase().as_str() {
+        "next" | "nästa" => 1,
+        "last" | "förra" => -1,
+        _ => 0,
+    }
+}
+
+/// A weekend, Friday 18:00 to Monday 00:00: the coming one (the current one on Saturday
+/// and Sunday), `step` weekends later.
+fn weekend(today: NaiveDate, step: i32, now: &DateTime<FixedOffset>) -> Option<Value> {
+    let wd = i64::from(today.weekday().num_days_from_monday());
+    let friday = shift_days(today, 4 - wd + 7 * i64::from(step))?;
+    Some(Value::Interval {
+        from: at(now, friday, NaiveTime::from_hms_opt(18, 0, 0)?)?,
+        to: at(now, shift_days(friday, 3)?, NaiveTime::MIN)?,
+    })
+}
+
+/// The date of a shop day or civil holiday in `year`, by its name as matched (lower case,
+/// single spaces, no apostrophes). "jul" is Christmas Eve (when Sweden celebrates),
+/// "midsommar" Midsummer Eve, "nyår" New Year's Day.
+fn holiday(name: &str, year: i32) -> Option<NaiveDate> {
+    let ymd = |m, d| NaiveDate::from_ymd_opt(year, m, d);
+    // The first `weekday` (0 = Monday) on or after month/day.
+    let first_on_or_after = |m, d, weekday: u32| {
+        let start = ymd(m, d)?;
+        let wd = start.weekday().num_days_from_monday();
+        shift_days(start, i64::from((weekday + 7 - wd) % 7))
+    };
+    let thanksgiving = || shift_days(first_on_or_after(11, 1, 3)?, 21);
+    match name {
+        "black friday" => shift_days(thanksgiving()?, 1),
+        "cyber monday" => shift_days(thanksgiving()?, 4),
+        "thanksgiving" => thanksgiving(),
+        "christmas eve" | "julafton" | "julaftonen" | "jul" | "julen" => ymd(12, 24),
+        "christmas" | "christmas day" | "xmas" | "juldagen" => ymd(12, 25),
+        "boxing day" | "annandag jul" | "annandagen" => ymd(12, 26),
+        "new years eve" | "nyårsafton" | "nyårsaftonen" => ymd(12, 31),
+        "new year" | "new years" | "new years day" | "nyår" | "nyåret" | "nyårsdagen" => {
+            ymd(1, 1)
+        }
+        "midsommar" | "midsommaren" | "midsommarafton" | "midsommaraftonen" => {
+            first_on_or_after(6, 19, 4)
+        }
+        "midsommardagen" => first_on_or_after(6, 20, 5),
+        "valentines day" | "alla hjärtans dag" => ymd(2, 14),
+        "halloween" => ymd(10, 31),
+        "valborg" | "valborgsmässoafton" => ymd(4, 30),
+        "nationaldagen" => ymd(6, 6),
+        "lucia" => ymd(12, 13),
+        "singles day" => ymd(11, 11),
+        _ => None,
+    }
+}
+
+/// Date ranges with both ends among the dates found since `first`: "from Monday to
+/// Wednesday", "från måndag till onsdag", "between May 3 and May 5", "3/5 - 7/5": the
+/// interval from the first day to the day after the last. A later weekday than the first
+/// end moves on by a week ("from Friday to Monday").
+fn date_ranges(text: &str, now: &DateTime<FixedOffset>, first: usize, out: &mut Vec<Cand>) {
+    let mut days: Vec<(usize, usize, NaiveDate)> = out[first..]
+        .iter()
+        .filter_map(|c| match c.value {
+            Value::Date { value } => Some((c.start, c.end, value)),
+            _ => None,
+        })
+        .collect();
+    days.sort_by_key(|d| (d.0, std::cmp::Reverse(d.1)));
+    let mut found = Vec::new();
+    for (k, &(a_start, a_end, a)) in days.iter().enumerate() {
+        for &(b_start, b_end, mut b) in &days[k + 1..] {
+            if b_start < a_end {
+                continue;
+            }
+            let gap = text[a_end..b_start].trim().to_lowercase();
+            let b_text = text[b_start..b_end].to_lowercase();
+            let join = if gap.is_empty() && b_text.starts_with("till ") {
+                "till"
+            } else {
+                gap.as_str()
+            };
+            let before = text[..a_start].trim_end();
+            let cue = ["from", "between", "från", "mellan"].iter().find_map(|w| {
+                let at = before.len().checked_sub(w.len())?;
+                (before.get(at..)?.eq_ignore_ascii_case(w)
+                    && !prev_char(before, at).is_some_and(char::is_alphanumeric))
+                .then_some(at)
+            });
+            let ok = match join {
+                "-" | "–" | "to" | "till" | "until" | "through" | "thru" => true,
+                "and" | "och" => cue.is_some(),
+                _ => false,
+            };
+            if !ok {
+                break;
+            }
+            if b < a && (a - b).num_days() < 7 {
+                b = shift_days(b, 7).unwrap_or(b);
+            }
+            if b < a {
+                break;
+            }
+            if let Some(value) = shift_days(b, 1).and_then(|end| interval(now, (a, end))) {
+                found.push(Cand::new(
+                    cue.unwrap_or(a_start),
+                    b_end,
+                    Extractor::Date,
+                    value,
+                    0.85,
+                ));
+            }
+            break;
+        }
+    }
+    out.extend(found);
+}
+
+/// Bare hours of a range ("between 2 and 4"): 1–6 (and an end up to 12 after them) are
+/// afternoon hours, as in a shop's opening hours.
+fn shop_hours(h1: u32, h2: u32) -> (u32, u32) {
+    if (1..=6).contains(&h1) && h2 <= 12 && h2 > h1 {
+        (h1 + 12, h2 + 12)
+    } else {
+        (h1, h2)
+    }
 }
 
 fn minutes(m: Option<&str>) -> u32 {

@@ -6,16 +6,16 @@
 //!
 //! | label | examples | value |
 //! | --- | --- | --- |
-//! | `money` | `499 kr`, `$1,299.99`, `1 299,50 kr`, `20 bucks`, `femtio kronor`, `99:-`, `CAD 3.03`, `USD3.14`, `Rs 20`, `$10K`, `10k kr`, `20 dollars 43 cents`, `två kronor och 23 öre`, `50 öre` | [`Value::Money`] |
+//! | `money` | `499 kr`, `$1,299.99`, `1 299,50 kr`, `20 bucks`, `femtio kronor`, `99:-`, `CAD 3.03`, `USD3.14`, `Rs 20`, `$10K`, `10k kr`, `3 million dollars`, `3 mkr`, `5 tkr`, `20 dollars 43 cents`, `två kronor och 23 öre`, `50 öre` | [`Value::Money`] |
 //! | `price_range` | `under $50`, `at least 100 dollars`, `between 20 and 30 euros`, `$20-$30`, `max 500 kr`, `upp till 300 kr`, `från 200 kr`, `mellan 100 och 200 kr` | [`Value::PriceRange`] |
 //! | `size` | `size 42`, `EU 42`, `US 8.5`, `XL`, `3XL`, `medium`, `W32 L34`, `one size`, `storlek 38`, `storlek M`, `140 cl` | [`Value::Size`] |
 //! | `color` | `black`, `light blue`, `navy`, `svart`, `svarta`, `grått`, `ljusblå`, `mörkgröna` | [`Value::Color`] (canonical English name) |
-//! | `number` | `250`, `two hundred and fifty`, `tvåhundrafemtio`, `a couple`, `ett par` (not "one" after a determiner: "the blue one", "this one", "no one"; not "a" / "en" alone) | [`Value::Number`] |
+//! | `number` | `250`, `two hundred and fifty`, `tvåhundrafemtio`, `3 million`, `2,5 miljoner`, `half`, `one and a half`, `en och en halv`, `a dozen`, `ett dussin`, `nought`, `nil`, `a couple`, `ett par` (not "one" after a determiner: "the blue one", "this one", "no one"; not "a" / "en" alone) | [`Value::Number`] |
 //! | `quantity` | `two pairs`, `3 st`, `två par` | [`Value::Quantity`] |
-//! | `ordinal` | `3rd`, `third`, `tredje`, `3:e` | [`Value::Ordinal`] |
-//! | `date` | `tomorrow`, `next Friday`, `in two weeks`, `the 3rd of May`, `on 3/5` (en: month/day), `i morgon`, `nästa fredag`, `den 3 maj`, `den 3/5`, `in May` | [`Value::Date`] or [`Value::Interval`] |
-//! | `time` | `at 3pm`, `five thirty pm`, `ten o'clock`, `15:30`, `kl 15`, `klockan fem`, `between 2 and 4pm`, `tomorrow at 3pm`, `tonight`, `tomorrow morning`, `i kväll` | [`Value::Time`] or [`Value::Interval`] |
-//! | `duration` | `two hours`, `3 days`, `två timmar`, `30 seconds` (not "wait a second", "en sekund") | [`Value::Duration`] |
+//! | `ordinal` | `3rd`, `third`, `twenty-fifth`, `ninety-ninth`, `hundredth`, `tredje`, `3:e`, `tjugofemte`, `nittionionde`, `förste` ("second" / "andra" after a determiner, alone, or before a Swedish definite noun: "andra gången", not "andra produkter") | [`Value::Ordinal`] |
+//! | `date` | `tomorrow`, `the day after tomorrow`, `next Friday`, `last Friday`, `in two weeks`, `the 3rd of May`, `on 3/5` (en: month/day), `15.2.2026`, `this weekend`, `end of the month`, `from Monday to Wednesday`, `Black Friday`, `Cyber Monday`, `Christmas`, `New Year's Eve`, `i morgon`, `i övermorgon`, `nästa fredag`, `i fredags`, `den 3 maj`, `den 3/5`, `den 15.2`, `i helgen`, `i slutet av månaden`, `från måndag till onsdag`, `jul`, `julafton`, `midsommar`, `nyår`, `nyårsafton`, `in May` | [`Value::Date`] or [`Value::Interval`] |
+//! | `time` | `at 3pm`, `five thirty pm`, `ten o'clock`, `15:30`, `kl 15`, `klockan fem`, `between 2 and 4pm`, `from 3 to 5 pm`, `mellan 13 och 15` (bare hours after "between" / "from" / "mellan" / "från" without a unit after them; 1–6 are afternoon hours), `tomorrow at 3pm`, `tonight`, `tomorrow morning`, `i kväll`, `now`, `just nu` (not a bare `nu`), `in half an hour`, `om en kvart` | [`Value::Time`] or [`Value::Interval`] |
+//! | `duration` | `two hours`, `3 days`, `an hour and a half`, `2 more minutes`, `half an hour`, `a quarter of an hour`, `a couple of days`, `30 seconds`, `två timmar`, `1,5 timmar`, `en kvart`, `en halvtimme`, `ett par dagar` (not "wait a second", "en sekund", "kvart över tre") | [`Value::Duration`] |
 //! | `email` | `a@b.se`, RFC 6531 `åsa@exempel.se`, `josé.garcía@correo.es`, `hans@müller.com`, `x@xn--mller-kva.de` (not `@mention`, `a@b`, `user@localhost`) | [`Value::Email`] |
 //! | `phone` | international `+46 70 123 45 67`, `0046 8 123 456 78`, `+44 (0)20 7946 0958`; national by region ([`RuleConfig::phone_regions`], default Sweden `070-123 45 67`, `08-123 456 78` and the NANP `(212) 555-0147`, `1-800-275-2273`); written with a trunk prefix or `(area code)` in groups ([`RuleConfig::phone_formatted_regions`]: `0121 234 5678`, `090-1234-5678`, `(11) 2345-6789`); valid by libphonenumber's metadata | [`Value::Phone`] (E.164) |
 //! | `url` | `https://x.se/a`, `www.shop.se`, `shop.se/rea` | [`Value::Url`] |
@@ -448,7 +448,13 @@ impl Rules {
     /// Dates and times resolve against `context.reference_time`: a weekday ("Friday",
     /// "on Friday", "på fredag") is its next occurrence after today; "next Friday" /
     /// "nästa fredag" the Friday of next week; a day and month without a year the next
-    /// occurrence on or after today; a time of day the next occurrence at or after now.
+    /// occurrence on or after today; a time of day the next occurrence at or after now; "this
+    /// weekend" / "i helgen" Friday 18:00 to Monday 00:00 of the coming weekend (the current
+    /// one on Saturday and Sunday); the end of a month its days 21 to last, its beginning
+    /// days 1 to 10 (a week: Friday–Sunday / Monday–Tuesday; a year: November–December /
+    /// January–February); a shop day or holiday its next occurrence ("jul" is Christmas Eve,
+    /// "midsommar" Midsummer Eve, "nyår" New Year's Day); a date range "from A to B" the
+    /// days from A through B.
     pub fn extract(&self, text: &str, context: &Context) -> Vec<Match> {
         let locales = match context.locale {
             Some(l) => vec![l],
@@ -524,7 +530,8 @@ impl Rules {
             if self.on(Extractor::Quantity) {
                 amounts::quantities(text, tokens, &nums, locale, out);
             }
-            lr.dates.relative(text, tokens, &nums, now, out);
+            lr.dates
+                .relative(text, tokens, &nums, &lr.numbers, now, out);
         }
         if self.on(Extractor::Ordinal) {
             for (s, e, v) in lr.numbers.ordinals(text, tokens) {

@@ -34,7 +34,7 @@ pub(crate) struct NumberRules {
     locale: Locale,
     digits: Regex,
     ordinal_digits: Regex,
-    ordinal_words: Regex,
+    /// Ordinal words as written ("twenty-fifth", "twenty fifth", "tjugofemte") by value.
     ordinal_values: HashMap<String, u32>,
 }
 
@@ -53,27 +53,27 @@ impl NumberRules {
             ),
         };
         let words = ordinal_words(locale);
-        let mut sorted: Vec<&str> = words.iter().map(|(w, _)| w.as_str()).collect();
-        sorted.sort_by_key(|w| std::cmp::Reverse(w.len()));
-        let alternation = sorted.join("|");
         NumberRules {
             locale,
             digits: Regex::new(digits).expect("number regex"),
             ordinal_digits: Regex::new(ordinal_digits).expect("ordinal regex"),
-            ordinal_words: Regex::new(&format!(r"(?i)\b(?:{alternation})\b"))
-                .expect("ordinal word regex"),
             ordinal_values: words.into_iter().collect(),
         }
     }
 
     /// The alternation of ordinal day words (1..=31), for date patterns.
     pub(crate) fn ordinal_alternation(&self) -> String {
-        let mut words: Vec<&str> = self.ordinal_values.keys().map(String::as_str).collect();
+        let mut words: Vec<&str> = self
+            .ordinal_values
+            .iter()
+            .filter(|(_, v)| **v <= 31)
+            .map(|(w, _)| w.as_str())
+            .collect();
         words.sort_by_key(|w| std::cmp::Reverse(w.len()));
         words.join("|")
     }
 
-    /// Value of an ordinal day word as matched (any case, hyphen or space).
+    /// Value of an ordinal word as matched (any case, hyphen or space).
     pub(crate) fn ordinal_value(&self, word: &str) -> Option<u32> {
         self.ordinal_values.get(&word.to_lowercase()).copied()
     }
@@ -111,8 +111,35 @@ impl NumberRules {
             });
         }
         self.number_words(text, tokens, &mut out);
+        self.scale_digits(text, tokens, &mut out);
         out.sort_by_key(|n| n.start);
         out
+    }
+
+    /// Digits followed by a scale word ("3 million", "2,5 miljoner", "5 tusen") become one
+    /// number; the scale word is no number of its own then.
+    fn scale_digits(&self, text: &str, tokens: &[Token], out: &mut Vec<Num>) {
+        let mut absorbed = Vec::new();
+        for n in out.iter_mut() {
+            if n.kind != NumKind::Digits || n.glued || !text[n.end..].starts_with(' ') {
+                continue;
+            }
+            let Some(tok) = tokens.iter().find(|t| t.start == n.end + 1) else {
+                continue;
+            };
+            let scale = match (self.locale, tok.lower.as_str()) {
+                (Locale::En, "thousand") | (Locale::Sv, "tusen") => 1e3,
+                (Locale::En, "million" | "millions") | (Locale::Sv, "miljon" | "miljoner") => 1e6,
+                (Locale::En, "billion" | "billions") | (Locale::Sv, "miljard" | "miljarder") => 1e9,
+                _ => continue,
+            };
+            n.value *= scale;
+            n.end = tok.end;
+            absorbed.push(tok.start);
+        }
+        if !absorbed.is_empty() {
+            out.retain(|n| n.kind == NumKind::Digits || !absorbed.contains(&n.start));
+        }
     }
 
     fn number_words(&self, text: &str, tokens: &[Token], out: &mut Vec<Num>) {
@@ -151,6 +178,11 @@ impl NumberRules {
         match (self.locale, first, second_word) {
             (Locale::En, "a", Some("couple")) => return Some((2.0, 2, NumKind::Words)),
             (Locale::Sv, "ett", Some("par")) => return Some((2.0, 2, NumKind::Words)),
+            (Locale::En, "a", Some("half")) | (Locale::Sv, "en", Some("halv")) => {
+                return Some((0.5, 2, NumKind::Words));
+            }
+            (Locale::Sv, "ett", Some("halvt")) => return Some((0.5, 2, NumKind::Words)),
+            (Locale::En, "half", _) => return Some((0.5, 1, NumKind::Words)),
             _ => {}
         }
         let mut state = WordState::default();
@@ -178,10 +210,28 @@ impl NumberRules {
         if used == 0 {
             return None;
         }
+        // "one and a half", "två och en halv"
+        if self.and_a_half(text, tokens, i + used - 1) {
+            return Some((state.value() + 0.5, used + 3, NumKind::Words));
+        }
         if state.only_article {
             return (used == 1).then_some((1.0, 1, NumKind::Article));
         }
         Some((state.value(), used, NumKind::Words))
+    }
+
+    /// True when "and a half" / "och en halv" / "och ett halvt" follows token `last`.
+    pub(crate) fn and_a_half(&self, text: &str, tokens: &[Token], last: usize) -> bool {
+        let words: [&[&str]; 3] = match self.locale {
+            Locale::En => [&["and"], &["a"], &["half"]],
+            Locale::Sv => [&["och"], &["en", "ett"], &["halv", "halvt"]],
+        };
+        words.iter().enumerate().all(|(k, w)| {
+            let at = last + k;
+            at + 1 < tokens.len()
+                && joinable(gap(text, tokens, at))
+                && w.contains(&tokens[at + 1].lower.as_str())
+        })
     }
 
     /// The atoms of one token; false when it is not a number word.
@@ -219,20 +269,64 @@ impl NumberRules {
                 out.push((m.start(), m.end(), v));
             }
         }
-        for m in self.ordinal_words.find_iter(text) {
-            let Some(v) = self.ordinal_value(m.as_str()) else {
-                continue;
-            };
-            if v == 2 && !self.second_has_cue(text, m.start(), tokens) {
+        // Ordinal words by token: one token ("fifth", "tjugofemte"), or an English tens word
+        // and a unit ordinal ("twenty-fifth", "twenty fifth").
+        let mut k = 0;
+        while k < tokens.len() {
+            let tok = &tokens[k];
+            if let Some((v, end)) = self.tens_ordinal(text, tokens, k) {
+                out.push((tok.start, end, u64::from(v)));
+                k += 2;
                 continue;
             }
-            out.push((m.start(), m.end(), u64::from(v)));
+            k += 1;
+            let Some(&v) = self.ordinal_values.get(&tok.lower) else {
+                continue;
+            };
+            if v == 2 && !self.second_has_cue(text, tok.start, tokens) {
+                continue;
+            }
+            out.push((tok.start, tok.end, u64::from(v)));
         }
         out
     }
 
-    /// "second" / "andra" are ordinals only after a determiner ("the second", "den andra").
+    /// An English tens word and a unit ordinal from token `k` ("twenty-fifth", "twenty
+    /// fifth"): (value, end).
+    fn tens_ordinal(&self, text: &str, tokens: &[Token], k: usize) -> Option<(u32, usize)> {
+        if self.locale != Locale::En {
+            return None;
+        }
+        let tens = en_tens(&tokens[k].lower)?;
+        let next = tokens.get(k + 1)?;
+        if !joinable(gap(text, tokens, k)) {
+            return None;
+        }
+        let unit = self.ordinal_values.get(&next.lower).filter(|v| **v < 10)?;
+        Some((tens + unit, next.end))
+    }
+
+    /// "second" / "andra" are ordinals only after a determiner ("the second", "den andra"),
+    /// as the whole text ("andra", "second?"), or (Swedish) before a noun in the definite
+    /// singular ("andra dagen", "andra gången"; not "andra produkter").
     pub(crate) fn second_has_cue(&self, text: &str, start: usize, tokens: &[Token]) -> bool {
+        let alone = |s: &str| s.chars().all(|c| !c.is_alphanumeric());
+        let Some(k) = tokens.iter().position(|t| t.start == start) else {
+            return false;
+        };
+        if alone(&text[..start]) && alone(&text[tokens[k].end..]) {
+            return true;
+        }
+        if self.locale == Locale::Sv
+            && let Some(next) = tokens.get(k + 1)
+            && text[tokens[k].end..next.start]
+                .chars()
+                .all(char::is_whitespace)
+            && ["en", "et", "an"].iter().any(|e| next.lower.ends_with(e))
+            && !next.lower.ends_with("arna")
+        {
+            return true;
+        }
         let before = text.get(..start).unwrap_or("");
         let Some(prev) = tokens.iter().rev().find(|t| t.end <= start) else {
             return false;
@@ -451,6 +545,7 @@ fn en_atom(word: &str, first: bool) -> Option<Atom> {
         return Some(Atom::Ten(20 + 10 * i as u64));
     }
     match word {
+        "nought" | "nil" => Some(Atom::Unit(0)),
         "hundred" => Some(Atom::Hundred),
         "thousand" => Some(Atom::Scale(1_000)),
         "million" | "millions" => Some(Atom::Scale(1_000_000)),
@@ -525,9 +620,25 @@ fn sv_decompose(word: &str, out: &mut Vec<Atom>) -> bool {
     false
 }
 
-/// Ordinal words for the days 1..=31, lower-case, with their values.
+/// A locale's ordinal words: 1–19, (tens ordinal, tens cardinal) from 20, other words.
+type OrdinalTable = (
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+    &'static [(&'static str, u32)],
+);
+
+/// The value of an English tens word ("twenty" → 20).
+fn en_tens(word: &str) -> Option<u32> {
+    match en_atom(word, false)? {
+        Atom::Ten(v) => u32::try_from(v).ok(),
+        _ => None,
+    }
+}
+
+/// Ordinal words 1..=99 and 100, lower-case, with their values ("twenty-fifth",
+/// "twenty fifth", "tjugofemte", "förste").
 fn ordinal_words(locale: Locale) -> Vec<(String, u32)> {
-    let (units, tens): (&[&str], &[(&str, &str, u32)]) = match locale {
+    let (units, tens, extra): OrdinalTable = match locale {
         Locale::En => (
             &[
                 "first",
@@ -550,7 +661,17 @@ fn ordinal_words(locale: Locale) -> Vec<(String, u32)> {
                 "eighteenth",
                 "nineteenth",
             ],
-            &[("twentieth", "twenty", 20), ("thirtieth", "thirty", 30)],
+            &[
+                ("twentieth", "twenty"),
+                ("thirtieth", "thirty"),
+                ("fortieth", "forty"),
+                ("fiftieth", "fifty"),
+                ("sixtieth", "sixty"),
+                ("seventieth", "seventy"),
+                ("eightieth", "eighty"),
+                ("ninetieth", "ninety"),
+            ],
+            &[("hundredth", 100)],
         ),
         Locale::Sv => (
             &[
@@ -574,7 +695,23 @@ fn ordinal_words(locale: Locale) -> Vec<(String, u32)> {
                 "artonde",
                 "nittonde",
             ],
-            &[("tjugonde", "tjugo", 20), ("trettionde", "trettio", 30)],
+            &[
+                ("tjugonde", "tjugo"),
+                ("trettionde", "trettio"),
+                ("fyrtionde", "fyrtio"),
+                ("femtionde", "femtio"),
+                ("sextionde", "sextio"),
+                ("sjuttionde", "sjuttio"),
+                ("åttionde", "åttio"),
+                ("nittionde", "nittio"),
+            ],
+            // The masculine forms ("den förste maj", "Karl den andre").
+            &[
+                ("förste", 1),
+                ("andre", 2),
+                ("hundrade", 100),
+                ("etthundrade", 100),
+            ],
         ),
     };
     let mut out: Vec<(String, u32)> = units
@@ -582,10 +719,10 @@ fn ordinal_words(locale: Locale) -> Vec<(String, u32)> {
         .enumerate()
         .map(|(i, w)| ((*w).to_owned(), i as u32 + 1))
         .collect();
-    for (word, prefix, value) in tens {
-        out.push(((*word).to_owned(), *value));
-        let last = if *value == 30 { 1 } else { 9 };
-        for (i, unit) in units.iter().take(last).enumerate() {
+    for (k, (word, prefix)) in tens.iter().enumerate() {
+        let value = 20 + 10 * k as u32;
+        out.push(((*word).to_owned(), value));
+        for (i, unit) in units.iter().take(9).enumerate() {
             let v = value + i as u32 + 1;
             match locale {
                 Locale::En => {
@@ -596,5 +733,6 @@ fn ordinal_words(locale: Locale) -> Vec<(String, u32)> {
             }
         }
     }
+    out.extend(extra.iter().map(|(w, v)| ((*w).to_owned(), *v)));
     out
 }

@@ -30,6 +30,16 @@ pub enum Value {
     Size { value: String, system: String },
     /// A colour, by its canonical English name (`black`, `light blue`, `navy`).
     Color { value: String },
+    /// The attributes of a `product` entity of the analysis: the colour and size written in or
+    /// next to it ("black running shoes in size 42"), as in [`Value::Color`] and [`Value::Size`].
+    Product {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        color: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        size: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        size_system: Option<String>,
+    },
     /// A cardinal number (integral values serialise as JSON integers).
     Number {
         #[serde(serialize_with = "number")]

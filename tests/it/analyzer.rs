@@ -562,3 +562,53 @@ fn a_redacting_analyzer_returns_no_personal_data() {
     // The model read the original text: the intent is the same.
     assert_eq!(redacted.intent.unwrap().label, plain.intent.unwrap().label);
 }
+
+/// On the default model, a product the model finds takes the colour and size in or next to
+/// it (issue 16 item 3); the size next to it stays an entity of its own.
+#[test]
+fn products_carry_the_colour_and_size_next_to_them() {
+    for text in [
+        "do you have the black running shoes in size 42?",
+        "do you have running shoes in black, size 42?",
+    ] {
+        let entities = analyzer().analyze(text).unwrap().entities.unwrap();
+        let product = entities
+            .iter()
+            .find(|e| e.label == "product")
+            .unwrap_or_else(|| panic!("{text}: no product in {entities:?}"));
+        assert!(
+            product.text.contains("running shoes"),
+            "{text}: {product:?}"
+        );
+        assert_eq!(
+            serde_json::to_value(product.value.as_ref().unwrap()).unwrap(),
+            serde_json::json!({"kind": "product", "color": "black", "size": "42", "size_system": "number"}),
+            "{text}"
+        );
+        assert!(
+            entities
+                .iter()
+                .any(|e| e.label == "size" && e.text == "size 42"),
+            "{text}: {entities:?}"
+        );
+    }
+}
+
+#[test]
+fn a_cancelled_batch_stops_and_the_analyzer_works_afterwards() {
+    use std::sync::atomic::AtomicBool;
+
+    let a = analyzer();
+    let context = tolka::rules::Context::new(chrono::Local::now().fixed_offset());
+    let texts = ["where is my order 113542617735902?"; 8];
+    let expected = a.analyze_batch_with(&texts, &context).unwrap();
+    let cancelled = a.analyze_batch_cancellable(&texts, &context, &AtomicBool::new(true));
+    assert!(matches!(cancelled, Err(Error::Cancelled)), "{cancelled:?}");
+    let unset = AtomicBool::new(false);
+    assert_eq!(
+        a.analyze_batch_cancellable(&texts, &context, &unset)
+            .unwrap(),
+        expected
+    );
+    assert_eq!(a.analyze_batch_with(&texts, &context).unwrap(), expected);
+}

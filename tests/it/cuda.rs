@@ -42,6 +42,7 @@ fn compare(texts: &[String], cpu: &[Analysis], gpu: &[Analysis], tolerance: f32)
         let spans = |a: &Analysis| -> Vec<(String, usize, usize)> {
             a.entities
                 .iter()
+                .flatten()
                 .map(|e| (e.label.clone(), e.start, e.end))
                 .collect()
         };

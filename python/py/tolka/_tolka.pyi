@@ -104,7 +104,9 @@ class Analysis:
     def from_dict(data: dict[str, Any]) -> "Analysis": ...
 
 class Analyzer:
-    """An on-device analyzer. Thread-safe; every call releases the GIL.
+    """An on-device analyzer. Thread-safe; every call releases the GIL. Survives ``fork``
+    (``multiprocessing``'s default on Linux, prefork servers): a child builds its own worker
+    threads on its first call.
 
     ``model_dir=None`` loads ``$TOLKA_MODEL``, else :data:`DEFAULT_MODEL`.
     ``device``: ``"cpu"``, ``"cuda"`` or ``"cuda:N"``. ``threads``: worker threads of this
@@ -127,7 +129,8 @@ class Analyzer:
         ``redact()`` for the redacted text)."""
     def analyze_batch(self, texts: Iterable[str], *, redact: bool = False) -> list[Analysis]:
         """Analyses texts in batches (results in input order), with the GIL released;
-        ``redact`` as for ``analyze``."""
+        ``redact`` as for ``analyze``. Ctrl-C raises ``KeyboardInterrupt`` within one encoder
+        batch (the batch is abandoned; the analyzer keeps working)."""
     def redact(self, text: str) -> dict[str, Any]:
         """Replace cards, personnummer, IBANs, e-mails and phones by typed placeholders;
         returns {"text": redacted, "entities": [...]}: label, offsets into the original

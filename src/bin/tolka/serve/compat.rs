@@ -264,7 +264,8 @@ fn midnight(day: NaiveDate, offset: FixedOffset) -> DateTime<FixedOffset> {
 }
 
 /// A match's Duckling dimension and value; `None` for personal identity numbers and IBANs
-/// (no Duckling dimension, and personal data).
+/// (no Duckling dimension, and personal data) and product attributes (an analysis value, not
+/// a rule match).
 fn duckling_value(m: &Match, reference_time: DateTime<FixedOffset>) -> Option<(&str, Json_)> {
     let value = |v: Json_| json!({"type": "value", "value": v});
     Some(match &m.value {
@@ -369,7 +370,7 @@ fn duckling_value(m: &Match, reference_time: DateTime<FixedOffset>) -> Option<(&
             "catalog",
             json!({"type": "value", "value": name, "id": id, "entry_type": entry_type}),
         ),
-        Value::PersonalNumber { .. } | Value::Iban { .. } => return None,
+        Value::PersonalNumber { .. } | Value::Iban { .. } | Value::Product { .. } => return None,
     })
 }
 
