@@ -10,11 +10,14 @@ targets=(${TARGETS:-rules data analyze model_files})
 logs=${LOGS:-fuzz/logs}
 mkdir -p "$logs"
 nice -n 19 cargo +nightly fuzz build --release
+# The built targets run directly (`cargo fuzz run` would rebuild with other flags).
+bin=${CARGO_TARGET_DIR:-fuzz/target}/x86_64-unknown-linux-gnu/release
 run() {
   local t=$1 extra=()
   [[ $t == analyze ]] && extra=(-max_len=2048)
-  nice -n 19 cargo +nightly fuzz run "$t" -- -max_total_time="$seconds" -rss_limit_mb=4096 \
-    -timeout=120 "${extra[@]}" >"$logs/$t.log" 2>&1
+  mkdir -p "fuzz/artifacts/$t" "fuzz/corpus/$t"
+  nice -n 19 "$bin/$t" "fuzz/corpus/$t" -artifact_prefix="fuzz/artifacts/$t/" \
+    -max_total_time="$seconds" -rss_limit_mb=4096 -timeout=120 "${extra[@]}" >"$logs/$t.log" 2>&1
 }
 status=0
 for ((i = 0; i < ${#targets[@]}; i += 2)); do
