@@ -64,7 +64,8 @@ pub fn read_rasa_nlu(path: impl AsRef<Path>) -> Result<Vec<Record>> {
     })?;
     parse(text.trim_start_matches('\u{feff}')).map_err(|(line, reason)| Error::Data {
         path: path.to_owned(),
-        line,
+        // The YAML parser places an error at the end of the input one line past the last.
+        line: line.clamp(1, text.lines().count().max(1)),
         reason,
     })
 }
@@ -329,6 +330,19 @@ nlu:
         assert_eq!(parse(no_examples).unwrap_err().0, 2);
         let broken = "nlu:\n- intent: a\n  examples: [unclosed\n";
         assert!(parse(broken).is_err());
+        // An error at the end of the file names its last line (found by fuzzing).
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in [
+            ("a.yml", "nlu:\n- intent: a\n  bad: [\n"),
+            ("b.yml", "nlu:\n- intent: a\n  bad: ["),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            match read_rasa_nlu(&path) {
+                Err(Error::Data { line, .. }) => assert_eq!(line, 3, "{name}"),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
         assert!(parse("").unwrap().is_empty());
     }
 }
