@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs each fuzz target for SECONDS seconds (default 600), two at a time, and prints the
-# final libFuzzer line of each. `bash fuzz/run.sh 10` is the short smoke run for CI.
+# final libFuzzer line of each. `bash fuzz/run.sh 10` is a short smoke run.
 # Needs a nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`), and the encoder
 # weights under models/base (models/fetch-encoder.sh) for model_files and analyze.
 set -euo pipefail
@@ -29,6 +29,6 @@ for ((i = 0; i < ${#targets[@]}; i += 2)); do
   for p in "${pids[@]}"; do wait "$p" || status=1; done
 done
 for t in "${targets[@]}"; do
-  echo "$t: $(grep -E '^#[0-9]+ +DONE' "$logs/$t.log" || grep -m1 -E 'ERROR|panicked' "$logs/$t.log" || echo 'no result')"
+  echo "$t: $(grep -E '^#[0-9]+[[:space:]]+DONE' "$logs/$t.log" || grep -m1 -E 'ERROR|panicked' "$logs/$t.log" || echo 'no result')"
 done
 exit $status
