@@ -59,7 +59,10 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     if let Some(s) = &analysis.sentiment {
-        assert!(s.score.is_finite() && (-1.0..=1.0).contains(&s.score), "{s:?}");
+        assert!(
+            s.score.is_finite() && (-1.0..=1.0).contains(&s.score),
+            "{s:?}"
+        );
     }
     for e in analysis.emotions.iter().flatten() {
         unit(e.score, "emotion score");

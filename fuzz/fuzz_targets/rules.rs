@@ -44,7 +44,10 @@ fn check_spans(text: &str, matches: &[Match]) {
         assert!(m.start < m.end, "empty or reversed span {m:?} in {text:?}");
         assert!(m.end <= text.len(), "span {m:?} past the end of {text:?}");
         assert!(text.is_char_boundary(m.start) && text.is_char_boundary(m.end));
-        assert!(m.start >= prev_end, "overlapping or unsorted {matches:?} in {text:?}");
+        assert!(
+            m.start >= prev_end,
+            "overlapping or unsorted {matches:?} in {text:?}"
+        );
         prev_end = m.end;
     }
 }
@@ -91,7 +94,10 @@ fuzz_target!(|data: &[u8]| {
         pos = m.end;
     }
     expected.push_str(&text[pos..]);
-    assert_eq!(redacted, expected, "redaction changed other bytes of {text:?}");
+    assert_eq!(
+        redacted, expected,
+        "redaction changed other bytes of {text:?}"
+    );
     let (again, left) = rules::redact(rules, &redacted);
     assert!(left.is_empty(), "PII left in {redacted:?}: {left:?}");
     assert_eq!(again, redacted);
