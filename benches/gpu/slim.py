@@ -1,12 +1,13 @@
 """Makes GPU-transfer copies of the two base encoders that keep only the word-embedding rows
 of the tokens in the given texts (other rows zero, so they compress away). MiniLM also goes
 to f16 (restored to f32 on the GPU machine). Results are exact for texts whose tokens are kept."""
-import json, lzma, struct, sys, glob, os
+import json, lzma, os, struct, sys
+from pathlib import Path
 import numpy as np
 from safetensors.numpy import load_file, save_file
 from tokenizers import Tokenizer
 
-base = str(__import__("pathlib").Path(__file__).resolve().parents[2] / "models/base")
+base = Path(__file__).resolve().parents[2] / "models/base"
 out = sys.argv[1]
 files = sys.argv[2:]
 texts = []
