@@ -43,9 +43,22 @@ fn avx512() -> bool {
     }
 }
 
+/// Whether the element-wise loops may run their AVX2 builds (with FMA).
+fn avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// Defines `$name`, which runs the `#[inline(always)]` function `$generic` compiled for
 /// AVX-512 where the CPU has it (its loops then vectorise sixteen floats wide instead of
-/// the four of the baseline x86-64 target), else as it is.
+/// the four of the baseline x86-64 target), else for AVX2 with FMA (eight wide), else as it
+/// is.
 macro_rules! multiversion {
     ($(#[$doc:meta])* $vis:vis unsafe fn $name:ident = $generic:ident($($arg:ident: $ty:ty),*)) => {
         $(#[$doc])*
@@ -57,10 +70,19 @@ macro_rules! multiversion {
                     // SAFETY: forwarded from the caller.
                     unsafe { $generic($($arg),*) }
                 }
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn narrow($($arg: $ty),*) {
+                    // SAFETY: forwarded from the caller.
+                    unsafe { $generic($($arg),*) }
+                }
                 if avx512() {
                     // SAFETY: the CPU has the features `wide` is compiled for; the rest is
                     // the caller's contract.
                     return unsafe { wide($($arg),*) };
+                }
+                if avx2() {
+                    // SAFETY: as above, for `narrow`.
+                    return unsafe { narrow($($arg),*) };
                 }
             }
             // SAFETY: the caller's contract.

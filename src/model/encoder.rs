@@ -480,8 +480,8 @@ mod tests {
 
     use super::*;
 
-    /// Both forward passes (the CPU one, with its packed AVX-512 dense layers and with the
-    /// `gemm` fallback of CPUs without AVX-512, and the candle one used on accelerators)
+    /// Both forward passes (the CPU one, with its packed dense layers and with the
+    /// `gemm` fallback of CPUs without AVX-512 or AVX2, and the candle one used on accelerators)
     /// compute what candle's reference `BertModel` computes, on a padded batch of mixed
     /// lengths.
     #[test]
@@ -489,9 +489,9 @@ mod tests {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/base/all-MiniLM-L6-v2");
         let encoder = Encoder::load(&dir, &Device::Cpu).unwrap();
         assert!(matches!(encoder.model, Backend::Cpu(_)));
-        crate::model::packed::PRETEND_NO_AVX512.with(|p| p.set(true));
+        crate::model::packed::PRETEND_NO_KERNEL.with(|p| p.set(true));
         let fallback = Encoder::load(&dir, &Device::Cpu).unwrap();
-        crate::model::packed::PRETEND_NO_AVX512.with(|p| p.set(false));
+        crate::model::packed::PRETEND_NO_KERNEL.with(|p| p.set(false));
         let config: BertConfig =
             serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap())
                 .unwrap();

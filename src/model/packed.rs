@@ -1,55 +1,85 @@
-//! f32 dense layers on AVX-512 with the weights packed once at load.
+//! f32 dense layers on AVX-512 or AVX2 with the weights packed once at load.
 //!
 //! A general GEMM (the `gemm` crate) repacks the weight matrix at every call, which costs as
 //! much as the product itself when only a few tokens go through a layer: at batch 1 the
 //! dense layers multiply a dozen rows by matrices of 384 × 1536. Here the weights are laid
 //! out once, at load, in the order the kernel reads them: blocks of [`NR`] output columns,
-//! and inside a block, for every input, the block's sixteen-float vectors one after another.
-//! A micro-tile of [`MR`] rows keeps `MR × 2` vector accumulators in registers and streams
-//! through the block's weights once, with one broadcast and two fused multiply-adds per row
-//! and input, accumulating onto what the output already holds (the bias, or bias plus
-//! residual). Sums run over the inputs in order with FMA, so results differ from `gemm`'s
-//! only by rounding.
+//! and inside a block, for every input, the block's thirty-two floats one after another.
+//! A micro-tile of up to [`Isa::rows`] rows keeps two vector accumulators per row in
+//! registers and streams through the block's weights once, with one broadcast and two fused
+//! multiply-adds per row and input, accumulating onto what the output already holds (the
+//! bias, or bias plus residual). On AVX-512 a tile covers the block's 32 columns with
+//! 512-bit vectors and 12 rows; on AVX2 (with FMA) it covers 16 columns with 256-bit vectors
+//! and 6 rows, twice per block, so the 16 registers hold 12 accumulators, two weight vectors
+//! and a broadcast. Sums run over the inputs in order with FMA, so results differ from
+//! `gemm`'s only by rounding.
 //!
-//! [`PackedDense::new`] returns `None` on a CPU without AVX-512 F, so that callers keep the
-//! `gemm` path there.
+//! [`PackedDense::new`] returns `None` on a CPU with neither, so that callers keep the `gemm`
+//! path there.
 
 use rayon::prelude::*;
 
 use crate::model::{SendPtr, dense_rows, row_tile};
 
-/// Output columns per block: two 512-bit vectors of `f32`.
+/// Output columns per block: two 512-bit vectors of `f32` (four 256-bit ones).
 const NR: usize = 32;
-/// Most rows of a micro-tile: `MR × 2` accumulators plus two weight vectors and a broadcast
-/// fit the 32 vector registers, and a dozen tokens (a typical chat message) share one pass
-/// over the weights.
-const MR: usize = 12;
 /// Products (`rows · inputs · outputs`) below which a layer runs on the calling thread.
 const PARALLEL_MIN: usize = 1 << 21;
 
 #[cfg(test)]
 thread_local! {
-    /// Makes [`available`] answer `false` on this thread, to test the fallback on any CPU.
-    pub(crate) static PRETEND_NO_AVX512: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Makes [`Isa::detect`] find no kernel on this thread, to test the fallback on any CPU.
+    pub(crate) static PRETEND_NO_KERNEL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Whether this CPU (and build) runs the kernel: AVX-512 F.
-pub(crate) fn available() -> bool {
-    #[cfg(test)]
-    if PRETEND_NO_AVX512.with(std::cell::Cell::get) {
-        return false;
+/// The vector instructions a packed kernel runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Isa {
+    /// AVX-512 F: 32 registers of 16 floats.
+    Avx512,
+    /// AVX2 and FMA: 16 registers of 8 floats.
+    Avx2,
+}
+
+impl Isa {
+    /// The best this CPU (and build) has.
+    fn detect() -> Option<Self> {
+        #[cfg(test)]
+        if PRETEND_NO_KERNEL.with(std::cell::Cell::get) {
+            return None;
+        }
+        [Self::Avx512, Self::Avx2]
+            .into_iter()
+            .find(|isa| isa.supported())
     }
-    #[cfg(target_arch = "x86_64")]
-    {
-        is_x86_feature_detected!("avx512f")
+
+    fn supported(self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            match self {
+                Self::Avx512 => is_x86_feature_detected!("avx512f"),
+                Self::Avx2 => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = self;
+            false
+        }
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
+
+    /// Most rows of a micro-tile: with AVX-512, `12 × 2` accumulators plus two weight vectors
+    /// and a broadcast fit the 32 registers, so a dozen tokens (a typical chat message) share
+    /// one pass over the weights; with AVX2, `6 × 2` plus three fit 16.
+    fn rows(self) -> usize {
+        match self {
+            Self::Avx512 => 12,
+            Self::Avx2 => 6,
+        }
     }
 }
 
-/// `y += x·Wᵀ` with `W` packed for the AVX-512 kernel.
+/// `y += x·Wᵀ` with `W` packed for the kernel of [`Isa`].
 #[derive(Debug, Clone)]
 pub(crate) struct PackedDense {
     /// `[blocks][inputs][NR]`, columns zero-padded to whole blocks.
@@ -57,18 +87,23 @@ pub(crate) struct PackedDense {
     inputs: usize,
     outputs: usize,
     blocks: usize,
+    isa: Isa,
 }
 
 impl PackedDense {
-    /// Packs `weight_t` (`Wᵀ`, `[inputs, outputs]` row-major). `None` where the CPU lacks
-    /// AVX-512 F.
+    /// Packs `weight_t` (`Wᵀ`, `[inputs, outputs]` row-major). `None` where the CPU has
+    /// neither AVX-512 F nor AVX2 with FMA.
     pub fn new(weight_t: &[f32], inputs: usize, outputs: usize) -> Option<Self> {
+        Self::for_isa(weight_t, inputs, outputs, Isa::detect()?)
+    }
+
+    fn for_isa(weight_t: &[f32], inputs: usize, outputs: usize, isa: Isa) -> Option<Self> {
         assert_eq!(
             weight_t.len(),
             inputs * outputs,
             "weight is not [inputs, outputs]"
         );
-        if !available() {
+        if !isa.supported() {
             return None;
         }
         let blocks = outputs.div_ceil(NR);
@@ -83,18 +118,20 @@ impl PackedDense {
             inputs,
             outputs,
             blocks,
+            isa,
         })
     }
 
     /// `out += x·Wᵀ` for `x` `[rows, inputs]` and `out` `[rows, outputs]`.
     pub fn forward(&self, x: &[f32], out: &mut [f32]) {
         let rows = dense_rows(x, out, self.inputs, self.outputs);
-        let tiles = rows.div_ceil(MR);
+        let mr = self.isa.rows();
+        let tiles = rows.div_ceil(mr);
         let out_ptr = SendPtr(out.as_mut_ptr());
         let work = |(b, t0, t1): (usize, usize, usize)| {
             for t in t0..t1 {
-                let (row, r) = row_tile(rows, MR, t);
-                // SAFETY: `available()` held at construction; rows `row..row + r` and block
+                let (row, r) = row_tile(rows, mr, t);
+                // SAFETY: the ISA was supported at construction; rows `row..row + r` and block
                 // `b`'s columns lie inside `out` ([rows, outputs], asserted above), and no
                 // other task writes this (block, tile).
                 unsafe {
@@ -129,10 +166,10 @@ impl PackedDense {
             .for_each(work);
     }
 
-    /// Rows `row..row + r` (given as `x`, `r ≤ MR`) of output block `b`.
+    /// Rows `row..row + r` (given as `x`, `r ≤ self.isa.rows()`) of output block `b`.
     ///
     /// # Safety
-    /// The CPU has AVX-512 F; `out` points to `[rows, outputs]` `f32` of which no other
+    /// The CPU has `self.isa`; `out` points to `[rows, outputs]` `f32` of which no other
     /// thread touches these rows in the columns of block `b`.
     unsafe fn tile(&self, b: usize, x: &[f32], r: usize, row: usize, out: SendPtr) {
         let weights = &self.packed[b * self.inputs * NR..][..self.inputs * NR];
@@ -141,15 +178,28 @@ impl PackedDense {
         let o = unsafe { out.get().add(row * self.outputs + b * NR) };
         let (k, ldo) = (self.inputs, self.outputs);
         macro_rules! tile {
-            ($($n:literal)*) => {
+            ($kernel:ident, $weights:expr, $o:expr, $columns:expr; $($n:literal)*) => {
                 match r {
                     // SAFETY: forwarded from the caller; `x` holds `r` rows of `k` inputs.
-                    $($n => unsafe { kernel::tile::<$n>(x, k, weights, o, ldo, columns) },)*
-                    _ => unreachable!("tiles have 1 to MR rows"),
+                    $($n => unsafe { kernel::$kernel::<$n>(x, k, $weights, $o, ldo, $columns) },)*
+                    _ => unreachable!("tiles have 1 to `Isa::rows` rows"),
                 }
             };
         }
-        tile!(1 2 3 4 5 6 7 8 9 10 11 12)
+        match self.isa {
+            Isa::Avx512 => tile!(tile_avx512, weights, o, columns; 1 2 3 4 5 6 7 8 9 10 11 12),
+            Isa::Avx2 => {
+                // The block's two halves of 16 columns; the second reads the same input rows
+                // of the weights from the cache lines next to the first's.
+                for half in (0..columns).step_by(16) {
+                    let weights = &weights[half..];
+                    // SAFETY: `half < columns`, inside the block's columns of `out`.
+                    let o = unsafe { o.add(half) };
+                    let columns = (columns - half).min(16);
+                    tile!(tile_avx2, weights, o, columns; 1 2 3 4 5 6);
+                }
+            }
+        }
     }
 }
 
@@ -166,7 +216,7 @@ mod kernel {
     /// The CPU has AVX-512 F; `x` holds `R × k` floats, `weights` `k × NR`; `out` points to
     /// `R` rows (stride `ldo`) of at least `columns` writable floats.
     #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn tile<const R: usize>(
+    pub(super) unsafe fn tile_avx512<const R: usize>(
         x: &[f32],
         k: usize,
         weights: &[f32],
@@ -192,6 +242,57 @@ mod kernel {
         }
         // SAFETY: forwarded from the caller.
         unsafe { store(&acc, out, ldo, columns) }
+    }
+
+    /// `out[r, c] += Σₖ x[r, k] · w[k, c]` for the `R` rows of `x` (`k` inputs each) and the
+    /// first `columns ≤ 16` columns of `weights`, read with the stride [`NR`] of a packed block.
+    ///
+    /// # Safety
+    /// The CPU has AVX2 and FMA; `x` holds `R × k` floats, `weights` at least
+    /// `(k - 1) × NR + 16`; `out` points to `R` rows (stride `ldo`) of at least `columns`
+    /// writable floats.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn tile_avx2<const R: usize>(
+        x: &[f32],
+        k: usize,
+        weights: &[f32],
+        out: *mut f32,
+        ldo: usize,
+        columns: usize,
+    ) {
+        debug_assert!(x.len() >= R * k && weights.len() >= (k - 1) * NR + 16);
+        let (xp, w) = (x.as_ptr(), weights.as_ptr());
+        let mut acc = [[_mm256_setzero_ps(); 2]; R];
+        for i in 0..k {
+            // SAFETY: inside `weights` and `x` (sizes in the contract).
+            unsafe {
+                let wi = w.add(i * NR);
+                let w0 = _mm256_loadu_ps(wi);
+                let w1 = _mm256_loadu_ps(wi.add(8));
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let xv = _mm256_broadcast_ss(&*xp.add(r * k + i));
+                    acc[0] = _mm256_fmadd_ps(xv, w0, acc[0]);
+                    acc[1] = _mm256_fmadd_ps(xv, w1, acc[1]);
+                }
+            }
+        }
+        for (r, acc) in acc.iter().enumerate() {
+            // SAFETY: only the first `columns` floats of the `R` rows are touched.
+            unsafe {
+                let o = out.add(r * ldo);
+                if columns == 16 {
+                    _mm256_storeu_ps(o, _mm256_add_ps(_mm256_loadu_ps(o), acc[0]));
+                    _mm256_storeu_ps(o.add(8), _mm256_add_ps(_mm256_loadu_ps(o.add(8)), acc[1]));
+                } else {
+                    let mut sums = [0f32; 16];
+                    _mm256_storeu_ps(sums.as_mut_ptr(), acc[0]);
+                    _mm256_storeu_ps(sums.as_mut_ptr().add(8), acc[1]);
+                    for (c, s) in sums.iter().take(columns).enumerate() {
+                        *o.add(c) += s;
+                    }
+                }
+            }
+        }
     }
 
     /// Adds the `R × V` accumulator vectors onto the first `columns` columns of `R` rows.
@@ -226,7 +327,7 @@ mod kernel {
 
 #[cfg(not(target_arch = "x86_64"))]
 mod kernel {
-    pub(super) unsafe fn tile<const R: usize>(
+    pub(super) unsafe fn tile_avx512<const R: usize>(
         _: &[f32],
         _: usize,
         _: &[f32],
@@ -234,7 +335,18 @@ mod kernel {
         _: usize,
         _: usize,
     ) {
-        unreachable!("PackedDense is built only where `available()`")
+        unreachable!("PackedDense is built only where its ISA is supported")
+    }
+
+    pub(super) unsafe fn tile_avx2<const R: usize>(
+        _: &[f32],
+        _: usize,
+        _: &[f32],
+        _: *mut f32,
+        _: usize,
+        _: usize,
+    ) {
+        unreachable!("PackedDense is built only where its ISA is supported")
     }
 }
 
@@ -257,10 +369,15 @@ mod tests {
         y
     }
 
+    /// Every kernel this CPU runs (AVX-512 and AVX2 on an AVX-512 machine).
     #[test]
-    fn packed_kernel_matches_naive_product() {
-        if !available() {
-            eprintln!("skipped: no AVX-512 F");
+    fn packed_kernels_match_naive_product() {
+        let isas: Vec<Isa> = [Isa::Avx512, Isa::Avx2]
+            .into_iter()
+            .filter(|isa| isa.supported())
+            .collect();
+        if isas.is_empty() {
+            eprintln!("skipped: neither AVX-512 F nor AVX2 with FMA");
             return;
         }
         let mut rng = StdRng::seed_from_u64(7);
@@ -280,27 +397,26 @@ mod tests {
             let w: Vec<f32> = (0..inputs * outputs)
                 .map(|_| rng.random_range(-1.0..1.0))
                 .collect();
-            let dense = PackedDense::new(&w, inputs, outputs).expect("AVX-512 F");
-            let mut out = vec![0.5f32; rows * outputs];
-            dense.forward(&x, &mut out);
-            for (i, (got, want)) in out
-                .iter()
-                .zip(naive(&x, &w, rows, inputs, outputs))
-                .enumerate()
-            {
-                let want = want + 0.5;
-                assert!(
-                    (f64::from(*got) - want).abs() <= 1e-5 * (inputs as f64).sqrt() * 4.0,
-                    "{rows}×{inputs}×{outputs} [{i}]: {got} vs {want}"
-                );
+            let want = naive(&x, &w, rows, inputs, outputs);
+            for &isa in &isas {
+                let dense = PackedDense::for_isa(&w, inputs, outputs, isa).expect("supported");
+                let mut out = vec![0.5f32; rows * outputs];
+                dense.forward(&x, &mut out);
+                for (i, (got, want)) in out.iter().zip(&want).enumerate() {
+                    let want = want + 0.5;
+                    assert!(
+                        (f64::from(*got) - want).abs() <= 1e-5 * (inputs as f64).sqrt() * 4.0,
+                        "{isa:?} {rows}×{inputs}×{outputs} [{i}]: {got} vs {want}"
+                    );
+                }
             }
         }
     }
 
     #[test]
-    fn packed_dense_is_none_without_avx512() {
-        PRETEND_NO_AVX512.with(|p| p.set(true));
+    fn packed_dense_is_none_without_a_kernel() {
+        PRETEND_NO_KERNEL.with(|p| p.set(true));
         assert!(PackedDense::new(&[1.0; 6], 2, 3).is_none());
-        PRETEND_NO_AVX512.with(|p| p.set(false));
+        PRETEND_NO_KERNEL.with(|p| p.set(false));
     }
 }
