@@ -50,6 +50,13 @@ pub struct Entity {
 ///   checked unit, so a model entity that overlaps such a match gives way to it (the model's
 ///   `order_id` over a Luhn-valid card number, or "anna" of "anna@example.se" as a
 ///   `person_name`);
+/// - no learned type is a date or a time, so a model entity that lies inside a date, time,
+///   interval or duration match gives way to it (the English model's `person_name` "fredag"
+///   in Swedish "på fredag"); one that reaches beyond it keeps its label ("christmas
+///   sweater" stays a `product`);
+/// - a `product` entity that is nothing but a colour or size ("black" of "the black running
+///   shoes", when the model cuts the name there) is that attribute, and goes to the product
+///   next to it like any other;
 /// - a `product` entity takes the colour and size inside its span, and those next to it with
 ///   at most a linking word between ("black running shoes in size 42", "jackan i svart,
 ///   storlek 38"), as a [`Value::Product`](crate::rules::Value::Product); the colour and size
@@ -99,10 +106,15 @@ pub(crate) fn merge(
         let catalog = ruled
             .iter()
             .any(|r| r.source == EntitySource::Gazetteer && overlap(r) > 0);
-        if fragment || catalog {
+        let product = entity.label == "product";
+        let inside = |r: &Entity| r.start <= entity.start && entity.end <= r.end;
+        let inside_temporal = ruled
+            .iter()
+            .any(|r| temporal(r.value.as_ref()) && inside(r));
+        let only_attribute = product && ruled.iter().any(|r| attribute(r).is_some() && inside(r));
+        if fragment || catalog || inside_temporal || only_attribute {
             continue;
         }
-        let product = entity.label == "product";
         let best = (0..ruled.len())
             .filter(|&r| overlap(&ruled[r]) > 0 && !(product && part_of_name(&ruled[r])))
             .max_by_key(|&r| overlap(&ruled[r]));
@@ -350,6 +362,20 @@ fn atomic(value: Option<&crate::rules::Value>) -> bool {
                 | Value::Card { .. }
                 | Value::Iban { .. }
                 | Value::PersonalNumber { .. }
+        )
+    )
+}
+
+/// Whether a value is a point or stretch of time.
+fn temporal(value: Option<&crate::rules::Value>) -> bool {
+    use crate::rules::Value;
+    matches!(
+        value,
+        Some(
+            Value::Date { .. }
+                | Value::Time { .. }
+                | Value::Interval { .. }
+                | Value::Duration { .. }
         )
     )
 }
@@ -842,6 +868,22 @@ mod tests {
         assert_eq!(products[0].value, None, "{merged:?}");
         assert_eq!(products[1].value, attrs(Some("red"), Some("40")));
 
+        // The model cut "black" off as a product of its own: it is the colour of the next.
+        let text = "the black running shoes in size 42";
+        let merged = merge(
+            text,
+            vec![product(text, "black"), product(text, "running shoes")],
+            vec![
+                rule(text, "black", color("black")),
+                rule(text, "size 42", size("42")),
+            ],
+        );
+        let products: Vec<_> = merged.iter().filter(|e| e.label == "product").collect();
+        assert_eq!(products.len(), 1, "{merged:?}");
+        assert_eq!(products[0].text, "running shoes");
+        assert_eq!(products[0].value, attrs(Some("black"), Some("42")));
+        assert!(merged.iter().any(|e| e.label == "color"), "{merged:?}");
+
         // Too far away: no attribute.
         let text = "the shoes are nice but I wanted black";
         let merged = merge(
@@ -882,6 +924,58 @@ mod tests {
             ("Nike Air Max 90", EntitySource::Gazetteer)
         );
         assert_eq!(e.value.as_ref(), Some(&entry));
+    }
+
+    #[test]
+    fn a_date_wins_over_model_entities_inside_it_not_over_one_reaching_beyond() {
+        use crate::rules::{Match, MatchSource, Value};
+        let date = |start: usize, end: usize| Match {
+            start,
+            end,
+            label: "date".into(),
+            value: Value::Date {
+                value: chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
+            },
+            source: MatchSource::Rule,
+            confidence: 1.0,
+        };
+        let text = "kan ni hämta dem på fredag?";
+        // Model entities by their text, with character offsets.
+        let model = |part: &str| {
+            let byte = text.find(part).unwrap();
+            let start = text[..byte].chars().count();
+            Entity {
+                end: start + part.chars().count(),
+                start,
+                ..model_entity(part, "person_name", 0, part.len())
+            }
+        };
+        let b = text.find("på fredag").unwrap();
+        let merged = merge(
+            text,
+            vec![model("på"), model("fredag")],
+            vec![date(b, b + "på fredag".len())],
+        );
+        assert_eq!(merged.len(), 1, "{merged:?}");
+        assert_eq!(
+            (merged[0].label.as_str(), merged[0].text.as_str()),
+            ("date", "på fredag")
+        );
+
+        let text = "do you have a christmas sweater?";
+        let start = text.find("christmas").unwrap();
+        let merged = merge(
+            text,
+            vec![model_entity(
+                text,
+                "product",
+                start,
+                start + "christmas sweater".len(),
+            )],
+            vec![date(start, start + "christmas".len())],
+        );
+        assert_eq!(merged.len(), 1, "{merged:?}");
+        assert_eq!(merged[0].label, "product");
     }
 
     #[test]
