@@ -144,7 +144,7 @@ fn understands_natural_shopper_messages() {
         .filter(|((_, intent), a)| a.intent.as_ref().unwrap().label != *intent)
         .map(|((text, _), a)| format!("{text} → {}", a.intent.as_ref().unwrap().label))
         .collect();
-    // Measured: 9 of 10 (a lower-case "do you take klarna" comes back `delivery_options`).
+    // Measured: 9 of 10 (a lower-case "do you take klarna" comes back `oos`).
     assert!(misses.len() <= 1, "{misses:?}");
     let plain = analyzer()
         .analyze("can I change my delivery address?")
