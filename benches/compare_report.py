@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
 """Tables, JSON and SVG plot of a benches/compare.sh run.
 
-Usage: compare_report.py TOLKA_F32_JSON TOLKA_INT8_JSON PEERS_JSONL OUT_JSON OUT_SVG
+Usage: compare_report.py PEERS_JSONL OUT_JSON OUT_SVG TOLKA_JSON...  (one `tolka bench
+--json` per precision asked for; a run whose reported precision an earlier one already had,
+e.g. int8 on a CPU without VNNI, is left out)
 """
 import json
 import sys
 
-f32_path, int8_path, peers_path, out_json, out_svg = sys.argv[1:6]
-tolka = {"f32": json.load(open(f32_path)), "int8": json.load(open(int8_path))}
+peers_path, out_json, out_svg = sys.argv[1:4]
+tolka = {}
+for path in sys.argv[4:]:
+    t = json.load(open(path))
+    tolka.setdefault(t["precision"], t)
 peers = [json.loads(line) for line in open(peers_path) if line.strip()]
 rows, latency = {}, {}
 for precision, t in tolka.items():
-    # The bench reports the precision that ran (f32 where the CPU lacks AVX-512 VNNI).
+    # The bench reports the precision that ran (f32 where the CPU lacks the instructions).
     name = "tolka" if t["precision"] == "f32" else f"tolka {t['precision']}"
     rows[name] = {r["batch_size"]: r["utterances_per_s"] for r in t["results"]}
     latency[name] = t["latency_ms"]
@@ -32,11 +37,11 @@ def best_f32_peer(b):
                default=0) or None
 
 
-# Each tolka precision against its fair peer: f32 against the best ONNX Runtime f32 graph,
-# int8 against ONNX Runtime's own dynamic int8.
-peer_of = {n: (best_f32_peer if n == "tolka" else (lambda b: rows.get("onnxruntime-int8", {}).get(b)))
-           for n in ours}
-peer_name = {n: "best ORT f32" if n == "tolka" else "ORT int8" for n in ours}
+# Each tolka precision against its fair peer: f32 and f16 (float arithmetic, f16 weights)
+# against the best ONNX Runtime f32 graph, int8 against ONNX Runtime's own dynamic int8.
+peer_of = {n: ((lambda b: rows.get("onnxruntime-int8", {}).get(b)) if n == "tolka int8"
+               else best_f32_peer) for n in ours}
+peer_name = {n: "ORT int8" if n == "tolka int8" else "best ORT f32" for n in ours}
 shown = [p for p in PEERS if p in rows]
 print("| batch | " + " | ".join(f"{n} utt/s" for n in ours) + " | "
       + " | ".join(f"{p} sent/s" for p in shown) + " | "
@@ -71,7 +76,7 @@ W, H, L, R, T, B = 580, 320, 60, 170, 20, 40
 ymax = max(v for r in rows.values() for v in r.values()) * 1.1
 xs = {b: L + (W - L - R) * i / max(len(batches) - 1, 1) for i, b in enumerate(batches)}
 y = lambda v: T + (H - T - B) * (1 - v / ymax)
-colors = {"tolka": "#d62728", "tolka int8": "#ff7f0e", "onnxruntime": "#1f77b4",
+colors = {"tolka": "#d62728", "tolka f16": "#e377c2", "tolka int8": "#ff7f0e", "onnxruntime": "#1f77b4",
           "onnxruntime-fused": "#17becf", "onnxruntime-int8": "#9467bd", "pytorch": "#7f7f7f"}
 svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
        f'font-family="sans-serif" font-size="12">',

@@ -89,7 +89,8 @@ impl AnalyzerBuilder {
     }
 
     /// Arithmetic of the encoder's dense layers on the CPU (default: the manifest's
-    /// `precision`, else [`Precision::F32`]). See [`Precision::Int8`] for where int8 runs.
+    /// `precision`, else [`Precision::F16`]). See [`Precision::F16`] and [`Precision::Int8`] for
+    /// where they run.
     pub fn precision(mut self, precision: Precision) -> Self {
         self.precision = Some(precision);
         self
@@ -426,8 +427,8 @@ impl Analyzer {
         &self.rules
     }
 
-    /// The precision the encoder runs in: [`Precision::Int8`] only where it was asked for,
-    /// on the CPU, and the CPU has AVX-512 VNNI.
+    /// The precision the encoder runs in: [`Precision::Int8`] or [`Precision::F16`] only
+    /// where it was asked for, on the CPU, and the CPU has the instructions.
     pub fn precision(&self) -> Precision {
         self.encoder.precision()
     }

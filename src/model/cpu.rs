@@ -135,10 +135,15 @@ impl Dense {
         })
     }
 
-    /// Packs the weights for the AVX-512 f32 kernel where the CPU has it (then the `gemm`
-    /// copy is dropped).
-    pub fn pack(mut self) -> Self {
-        if let Some(p) = PackedDense::new(&self.weight_t, self.inputs, self.outputs) {
+    /// Packs the weights for the AVX-512 or AVX2 kernel where the CPU has one (then the
+    /// `gemm` copy is dropped).
+    pub fn pack(self) -> Self {
+        self.pack_as(false)
+    }
+
+    /// [`Dense::pack`], the weights as `f16` with `half`.
+    fn pack_as(mut self, half: bool) -> Self {
+        if let Some(p) = PackedDense::new(&self.weight_t, self.inputs, self.outputs, half) {
             self.packed = Some(p);
             self.weight_t = Vec::new();
         }
@@ -167,6 +172,11 @@ impl Dense {
     /// Whether the product runs in int8.
     fn is_int8(&self) -> bool {
         self.int8.is_some()
+    }
+
+    /// Whether the product reads `f16` weights.
+    fn is_half(&self) -> bool {
+        self.packed.as_ref().is_some_and(PackedDense::is_half)
     }
 
     /// `out = x·Wᵀ + b`, or `out += x·Wᵀ + b` with `accumulate` (a residual already in `out`).
@@ -331,7 +341,8 @@ struct Scratch {
 
 impl CpuBert {
     /// Loads the encoder; with [`Precision::Int8`] its dense layers run in int8 where the CPU
-    /// has AVX-512 VNNI (see [`CpuBert::precision`]), attention, GELU and LayerNorm in f32.
+    /// has AVX-512 VNNI, with [`Precision::F16`] on `f16` weights where it has AVX-512 or
+    /// AVX2 (see [`CpuBert::precision`]); attention, GELU and LayerNorm run in f32.
     /// `words` is the word embedding kept 4-bit (E5S1); without it the embedding is read
     /// from `vb`.
     pub fn load(
@@ -352,6 +363,7 @@ impl CpuBert {
                 let (weight, bias) = fused_qkv(&attn, h, head_dim)?;
                 let dense = |d: Dense| match precision {
                     Precision::F32 => d.pack(),
+                    Precision::F16 => d.pack_as(true),
                     Precision::Int8 => d.quantise(),
                 };
                 Ok(Layer {
@@ -404,13 +416,13 @@ impl CpuBert {
         })
     }
 
-    /// The precision the dense layers run in: int8 only where it was asked for and the CPU
-    /// has the instructions.
+    /// The precision the dense layers run in: int8 or f16 only where it was asked for and
+    /// the CPU has the instructions.
     pub fn precision(&self) -> Precision {
-        if self.layers.first().is_some_and(|l| l.qkv.is_int8()) {
-            Precision::Int8
-        } else {
-            Precision::F32
+        match self.layers.first() {
+            Some(l) if l.qkv.is_int8() => Precision::Int8,
+            Some(l) if l.qkv.is_half() => Precision::F16,
+            _ => Precision::F32,
         }
     }
 

@@ -591,6 +591,33 @@ mod tests {
         assert!(diff < 0.25, "max token-state difference {diff}");
     }
 
+    /// The f16-weight encoder stays closer still to the f32 one: pooled cosine ≥ 0.9999 and
+    /// token states within 0.05 (the weights' rounding error is ≤ 2⁻¹¹ relative, the sums
+    /// stay f32).
+    #[test]
+    fn f16_encoder_is_close_to_f32() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/base/all-MiniLM-L6-v2");
+        let f16 = Encoder::load_adapted(&dir, &Device::Cpu, None, None, Precision::F16).unwrap();
+        if f16.precision() != Precision::F16 {
+            eprintln!("skipped: this CPU has no packed kernel, the f16 request runs in f32");
+            return;
+        }
+        let f32 = Encoder::load(&dir, &Device::Cpu).unwrap();
+        let (expected, expected_states) = pooled(&f32, &TEXTS);
+        let (got, got_states) = pooled(&f16, &TEXTS);
+        assert_ne!(expected, got, "f16 weights change the numbers a little");
+        let mut worst = 1f32;
+        for (e, g) in expected.iter().zip(&got) {
+            let dot: f32 = e.iter().zip(g).map(|(a, b)| a * b).sum();
+            let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            worst = worst.min(dot / (norm(e) * norm(g)));
+        }
+        let diff = crate::model::max_abs_diff(&expected_states, &got_states, None);
+        eprintln!("f16 vs f32: worst pooled cosine {worst:.6}, max token-state diff {diff:.4}");
+        assert!(worst >= 0.9999, "worst pooled cosine {worst}");
+        assert!(diff < 0.05, "max token-state difference {diff}");
+    }
+
     /// Where the CPU lacks AVX-512 VNNI, asking for int8 loads the f32 path, which computes
     /// exactly what an f32 encoder computes.
     #[test]

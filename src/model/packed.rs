@@ -1,4 +1,5 @@
-//! f32 dense layers on AVX-512 or AVX2 with the weights packed once at load.
+//! f32 dense layers on AVX-512 or AVX2 with the weights packed once at load, as f32 or as
+//! f16 (half the bytes to stream; converted to f32 in registers, products and sums in f32).
 //!
 //! A general GEMM (the `gemm` crate) repacks the weight matrix at every call, which costs as
 //! much as the product itself when only a few tokens go through a layer: at batch 1 the
@@ -12,7 +13,9 @@
 //! 512-bit vectors and 12 rows; on AVX2 (with FMA) it covers 16 columns with 256-bit vectors
 //! and 6 rows, twice per block, so the 16 registers hold 12 accumulators, two weight vectors
 //! and a broadcast. Sums run over the inputs in order with FMA, so results differ from
-//! `gemm`'s only by rounding.
+//! `gemm`'s only by rounding. With f16 weights ([`Precision::F16`](crate::model::Precision::F16))
+//! each weight is rounded to the nearest f16 once at load (relative error ≤ 2⁻¹¹); the
+//! activations, products and sums stay f32.
 //!
 //! [`PackedDense::new`] returns `None` on a CPU with neither, so that callers keep the `gemm`
 //! path there.
@@ -57,8 +60,16 @@ impl Isa {
         #[cfg(target_arch = "x86_64")]
         {
             match self {
-                Self::Avx512 => is_x86_feature_detected!("avx512f"),
-                Self::Avx2 => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
+                // F16C (for f16 weights) comes with both on every CPU that has them; the
+                // kernels are compiled with it.
+                Self::Avx512 => {
+                    is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("f16c")
+                }
+                Self::Avx2 => {
+                    is_x86_feature_detected!("avx2")
+                        && is_x86_feature_detected!("fma")
+                        && is_x86_feature_detected!("f16c")
+                }
             }
         }
         #[cfg(not(target_arch = "x86_64"))]
@@ -79,11 +90,38 @@ impl Isa {
     }
 }
 
+/// A weight as the kernels store it: `f32`, or `f16` converted to `f32` as it is loaded.
+pub(crate) trait Weight: Copy + Default + Send + Sync + 'static {
+    /// Whether the kernels convert it from `f16` (F16C).
+    const HALF: bool;
+    fn from_f32(w: f32) -> Self;
+}
+
+impl Weight for f32 {
+    const HALF: bool = false;
+    fn from_f32(w: f32) -> Self {
+        w
+    }
+}
+
+impl Weight for half::f16 {
+    const HALF: bool = true;
+    fn from_f32(w: f32) -> Self {
+        half::f16::from_f32(w)
+    }
+}
+
+/// The packed weights: `[blocks][inputs][NR]`, columns zero-padded to whole blocks.
+#[derive(Debug, Clone)]
+enum Packed {
+    F32(Vec<f32>),
+    F16(Vec<half::f16>),
+}
+
 /// `y += x·Wᵀ` with `W` packed for the kernel of [`Isa`].
 #[derive(Debug, Clone)]
 pub(crate) struct PackedDense {
-    /// `[blocks][inputs][NR]`, columns zero-padded to whole blocks.
-    packed: Vec<f32>,
+    packed: Packed,
     inputs: usize,
     outputs: usize,
     blocks: usize,
@@ -91,13 +129,19 @@ pub(crate) struct PackedDense {
 }
 
 impl PackedDense {
-    /// Packs `weight_t` (`Wᵀ`, `[inputs, outputs]` row-major). `None` where the CPU has
-    /// neither AVX-512 F nor AVX2 with FMA.
-    pub fn new(weight_t: &[f32], inputs: usize, outputs: usize) -> Option<Self> {
-        Self::for_isa(weight_t, inputs, outputs, Isa::detect()?)
+    /// Packs `weight_t` (`Wᵀ`, `[inputs, outputs]` row-major), as `f32` or, with `half`, as
+    /// `f16`. `None` where the CPU has neither AVX-512 F nor AVX2 with FMA (each with F16C).
+    pub fn new(weight_t: &[f32], inputs: usize, outputs: usize, half: bool) -> Option<Self> {
+        Self::for_isa(weight_t, inputs, outputs, Isa::detect()?, half)
     }
 
-    fn for_isa(weight_t: &[f32], inputs: usize, outputs: usize, isa: Isa) -> Option<Self> {
+    fn for_isa(
+        weight_t: &[f32],
+        inputs: usize,
+        outputs: usize,
+        isa: Isa,
+        half: bool,
+    ) -> Option<Self> {
         assert_eq!(
             weight_t.len(),
             inputs * outputs,
@@ -106,20 +150,34 @@ impl PackedDense {
         if !isa.supported() {
             return None;
         }
-        let blocks = outputs.div_ceil(NR);
-        let mut packed = vec![0f32; blocks * inputs * NR];
-        for (k, row) in weight_t.chunks_exact(outputs).enumerate() {
-            for (b, part) in row.chunks(NR).enumerate() {
-                packed[(b * inputs + k) * NR..][..part.len()].copy_from_slice(part);
+        fn pack<W: Weight>(weight_t: &[f32], inputs: usize, outputs: usize) -> Vec<W> {
+            let mut packed = vec![W::default(); outputs.div_ceil(NR) * inputs * NR];
+            for (k, row) in weight_t.chunks_exact(outputs).enumerate() {
+                for (b, part) in row.chunks(NR).enumerate() {
+                    let to = &mut packed[(b * inputs + k) * NR..][..part.len()];
+                    to.iter_mut()
+                        .zip(part)
+                        .for_each(|(t, &w)| *t = W::from_f32(w));
+                }
             }
+            packed
         }
         Some(Self {
-            packed,
+            packed: if half {
+                Packed::F16(pack(weight_t, inputs, outputs))
+            } else {
+                Packed::F32(pack(weight_t, inputs, outputs))
+            },
             inputs,
             outputs,
-            blocks,
+            blocks: outputs.div_ceil(NR),
             isa,
         })
+    }
+
+    /// Whether the weights are stored as `f16`.
+    pub fn is_half(&self) -> bool {
+        matches!(self.packed, Packed::F16(_))
     }
 
     /// `out += x·Wᵀ` for `x` `[rows, inputs]` and `out` `[rows, outputs]`.
@@ -172,7 +230,29 @@ impl PackedDense {
     /// The CPU has `self.isa`; `out` points to `[rows, outputs]` `f32` of which no other
     /// thread touches these rows in the columns of block `b`.
     unsafe fn tile(&self, b: usize, x: &[f32], r: usize, row: usize, out: SendPtr) {
-        let weights = &self.packed[b * self.inputs * NR..][..self.inputs * NR];
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            match &self.packed {
+                Packed::F32(w) => self.tile_of(w, b, x, r, row, out),
+                Packed::F16(w) => self.tile_of(w, b, x, r, row, out),
+            }
+        }
+    }
+
+    /// [`Self::tile`] for weights of type `W`.
+    ///
+    /// # Safety
+    /// As for [`Self::tile`]; `packed` is `self`'s packed weights.
+    unsafe fn tile_of<W: Weight>(
+        &self,
+        packed: &[W],
+        b: usize,
+        x: &[f32],
+        r: usize,
+        row: usize,
+        out: SendPtr,
+    ) {
+        let weights = &packed[b * self.inputs * NR..][..self.inputs * NR];
         let columns = (self.outputs - b * NR).min(NR);
         // SAFETY: the rows and the block's columns lie inside `out` (the caller's contract).
         let o = unsafe { out.get().add(row * self.outputs + b * NR) };
@@ -181,7 +261,7 @@ impl PackedDense {
             ($kernel:ident, $weights:expr, $o:expr, $columns:expr; $($n:literal)*) => {
                 match r {
                     // SAFETY: forwarded from the caller; `x` holds `r` rows of `k` inputs.
-                    $($n => unsafe { kernel::$kernel::<$n>(x, k, $weights, $o, ldo, $columns) },)*
+                    $($n => unsafe { kernel::$kernel::<W, $n>(x, k, $weights, $o, ldo, $columns) },)*
                     _ => unreachable!("tiles have 1 to `Isa::rows` rows"),
                 }
             };
@@ -207,19 +287,39 @@ impl PackedDense {
 mod kernel {
     use std::arch::x86_64::*;
 
-    use super::NR;
+    use super::{NR, Weight};
+
+    /// Loads `$lanes` weights of type `$w` from `$p` as `f32` (`__m512` for 16, `__m256` for
+    /// 8), converting `f16` ones.
+    macro_rules! load {
+        (16, $w:ty, $p:expr) => {
+            if <$w>::HALF {
+                _mm512_cvtph_ps(_mm256_loadu_si256($p as *const __m256i))
+            } else {
+                _mm512_loadu_ps($p as *const f32)
+            }
+        };
+        (8, $w:ty, $p:expr) => {
+            if <$w>::HALF {
+                _mm256_cvtph_ps(_mm_loadu_si128($p as *const __m128i))
+            } else {
+                _mm256_loadu_ps($p as *const f32)
+            }
+        };
+    }
 
     /// `out[r, c] += Σₖ x[r, k] · w[k, c]` for the `R` rows of `x` (`k` inputs each) and the
     /// first `columns` columns of one packed block.
     ///
     /// # Safety
-    /// The CPU has AVX-512 F; `x` holds `R × k` floats, `weights` `k × NR`; `out` points to
-    /// `R` rows (stride `ldo`) of at least `columns` writable floats.
-    #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn tile_avx512<const R: usize>(
+    /// The CPU has AVX-512 F (and F16C for `f16` weights); `x` holds `R × k` floats,
+    /// `weights` `k × NR`; `out` points to `R` rows (stride `ldo`) of at least `columns`
+    /// writable floats.
+    #[target_feature(enable = "avx512f,f16c")]
+    pub(super) unsafe fn tile_avx512<W: Weight, const R: usize>(
         x: &[f32],
         k: usize,
-        weights: &[f32],
+        weights: &[W],
         out: *mut f32,
         ldo: usize,
         columns: usize,
@@ -231,8 +331,8 @@ mod kernel {
             // SAFETY: inside `weights` and `x` (sizes in the contract).
             unsafe {
                 let wi = w.add(i * NR);
-                let w0 = _mm512_loadu_ps(wi);
-                let w1 = _mm512_loadu_ps(wi.add(16));
+                let w0 = load!(16, W, wi);
+                let w1 = load!(16, W, wi.add(16));
                 for (r, acc) in acc.iter_mut().enumerate() {
                     let xv = _mm512_set1_ps(*xp.add(r * k + i));
                     acc[0] = _mm512_fmadd_ps(xv, w0, acc[0]);
@@ -248,14 +348,14 @@ mod kernel {
     /// first `columns ≤ 16` columns of `weights`, read with the stride [`NR`] of a packed block.
     ///
     /// # Safety
-    /// The CPU has AVX2 and FMA; `x` holds `R × k` floats, `weights` at least
-    /// `(k - 1) × NR + 16`; `out` points to `R` rows (stride `ldo`) of at least `columns`
-    /// writable floats.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn tile_avx2<const R: usize>(
+    /// The CPU has AVX2 and FMA (and F16C for `f16` weights); `x` holds `R × k` floats,
+    /// `weights` at least `(k - 1) × NR + 16`; `out` points to `R` rows (stride `ldo`) of at
+    /// least `columns` writable floats.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub(super) unsafe fn tile_avx2<W: Weight, const R: usize>(
         x: &[f32],
         k: usize,
-        weights: &[f32],
+        weights: &[W],
         out: *mut f32,
         ldo: usize,
         columns: usize,
@@ -267,8 +367,8 @@ mod kernel {
             // SAFETY: inside `weights` and `x` (sizes in the contract).
             unsafe {
                 let wi = w.add(i * NR);
-                let w0 = _mm256_loadu_ps(wi);
-                let w1 = _mm256_loadu_ps(wi.add(8));
+                let w0 = load!(8, W, wi);
+                let w1 = load!(8, W, wi.add(8));
                 for (r, acc) in acc.iter_mut().enumerate() {
                     let xv = _mm256_broadcast_ss(&*xp.add(r * k + i));
                     acc[0] = _mm256_fmadd_ps(xv, w0, acc[0]);
@@ -327,10 +427,10 @@ mod kernel {
 
 #[cfg(not(target_arch = "x86_64"))]
 mod kernel {
-    pub(super) unsafe fn tile_avx512<const R: usize>(
+    pub(super) unsafe fn tile_avx512<W, const R: usize>(
         _: &[f32],
         _: usize,
-        _: &[f32],
+        _: &[W],
         _: *mut f32,
         _: usize,
         _: usize,
@@ -338,10 +438,10 @@ mod kernel {
         unreachable!("PackedDense is built only where its ISA is supported")
     }
 
-    pub(super) unsafe fn tile_avx2<const R: usize>(
+    pub(super) unsafe fn tile_avx2<W, const R: usize>(
         _: &[f32],
         _: usize,
-        _: &[f32],
+        _: &[W],
         _: *mut f32,
         _: usize,
         _: usize,
@@ -398,16 +498,23 @@ mod tests {
                 .map(|_| rng.random_range(-1.0..1.0))
                 .collect();
             let want = naive(&x, &w, rows, inputs, outputs);
+            // With f16 weights, the product of the weights rounded to f16.
+            let w16: Vec<f32> = w.iter().map(|&v| half::f16::from_f32(v).to_f32()).collect();
+            let want16 = naive(&x, &w16, rows, inputs, outputs);
             for &isa in &isas {
-                let dense = PackedDense::for_isa(&w, inputs, outputs, isa).expect("supported");
-                let mut out = vec![0.5f32; rows * outputs];
-                dense.forward(&x, &mut out);
-                for (i, (got, want)) in out.iter().zip(&want).enumerate() {
-                    let want = want + 0.5;
-                    assert!(
-                        (f64::from(*got) - want).abs() <= 1e-5 * (inputs as f64).sqrt() * 4.0,
-                        "{isa:?} {rows}×{inputs}×{outputs} [{i}]: {got} vs {want}"
-                    );
+                for (half, want) in [(false, &want), (true, &want16)] {
+                    let dense =
+                        PackedDense::for_isa(&w, inputs, outputs, isa, half).expect("supported");
+                    assert_eq!(dense.is_half(), half);
+                    let mut out = vec![0.5f32; rows * outputs];
+                    dense.forward(&x, &mut out);
+                    for (i, (got, want)) in out.iter().zip(want).enumerate() {
+                        let want = want + 0.5;
+                        assert!(
+                            (f64::from(*got) - want).abs() <= 1e-5 * (inputs as f64).sqrt() * 4.0,
+                            "{isa:?} f16 {half} {rows}×{inputs}×{outputs} [{i}]: {got} vs {want}"
+                        );
+                    }
                 }
             }
         }
@@ -416,7 +523,7 @@ mod tests {
     #[test]
     fn packed_dense_is_none_without_a_kernel() {
         PRETEND_NO_KERNEL.with(|p| p.set(true));
-        assert!(PackedDense::new(&[1.0; 6], 2, 3).is_none());
+        assert!(PackedDense::new(&[1.0; 6], 2, 3, false).is_none());
         PRETEND_NO_KERNEL.with(|p| p.set(false));
     }
 }

@@ -1,4 +1,4 @@
-use tolka::{Analyzer, Device, Error, SentimentLabel};
+use tolka::{Analyzer, Device, Error, Precision, SentimentLabel};
 
 use crate::{analyzer, char_slice, model_dir};
 
@@ -6,6 +6,54 @@ use crate::{analyzer, char_slice, model_dir};
 fn analyzer_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Analyzer>();
+}
+
+/// The default precision is f16 weights where the packed kernels run (x86-64 with AVX-512
+/// or AVX2, FMA and F16C), and on the default model it reads natural messages as f32 does:
+/// the same intents, sentiments and entity spans, confidences within 1e-3.
+#[test]
+fn f16_weights_are_the_default_and_read_messages_as_f32_does() {
+    let default = analyzer();
+    let f32 = Analyzer::builder(model_dir())
+        .precision(Precision::F32)
+        .build()
+        .unwrap();
+    assert_eq!(f32.precision(), Precision::F32);
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("f16c")
+        && (is_x86_feature_detected!("avx512f")
+            || (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")))
+    {
+        assert_eq!(default.precision(), Precision::F16);
+    }
+    let texts = [
+        "hey where is my parcel?? ordered 2 weeks ago, order A-10293",
+        "my card was charged twice for order #A-10293, I'm furious",
+        "do you have the black running shoes in size 42?",
+        "kan jag få pengarna tillbaka för jackan?",
+        "thanks, that was really helpful!",
+    ];
+    let (a, b) = (
+        default.analyze_batch(&texts).unwrap(),
+        f32.analyze_batch(&texts).unwrap(),
+    );
+    for ((text, x), y) in texts.iter().zip(&a).zip(&b) {
+        let (ix, iy) = (x.intent.as_ref().unwrap(), y.intent.as_ref().unwrap());
+        assert_eq!(ix.label, iy.label, "{text}");
+        assert!(
+            (ix.confidence - iy.confidence).abs() < 1e-3,
+            "{text}: {ix:?} vs {iy:?}"
+        );
+        let (sx, sy) = (x.sentiment.as_ref().unwrap(), y.sentiment.as_ref().unwrap());
+        assert_eq!(sx.label, sy.label, "{text}");
+        let spans = |e: &Option<Vec<tolka::Entity>>| {
+            e.iter()
+                .flatten()
+                .map(|e| (e.label.clone(), e.start, e.end))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(spans(&x.entities), spans(&y.entities), "{text}");
+    }
 }
 
 #[test]

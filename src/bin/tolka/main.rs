@@ -75,8 +75,9 @@ struct ModelArgs {
     /// Maximum tokens per encoder window (default: the model's)
     #[arg(long)]
     max_length: Option<usize>,
-    /// Encoder precision on the CPU: f32 or int8 (AVX-512 VNNI; f32 where the CPU lacks it)
-    /// [default: the model's `precision`, else f32]
+    /// Encoder precision on the CPU: f16 (f16 weights, f32 sums; AVX-512 or AVX2), f32 or int8
+    /// (AVX-512 VNNI); f32 where the CPU lacks the instructions
+    /// [default: the model's `precision`, else f16]
     #[arg(long)]
     precision: Option<String>,
 }
@@ -109,6 +110,11 @@ impl ModelArgs {
             .with_context(|| format!("loading the model in {}", dir.display()))?;
         if self.precision.as_deref() == Some("int8") && analyzer.precision() != Precision::Int8 {
             eprintln!("tolka: int8 needs AVX-512 VNNI on the CPU; the encoder runs in f32");
+        }
+        if self.precision.as_deref() == Some("f16") && analyzer.precision() != Precision::F16 {
+            eprintln!(
+                "tolka: f16 needs AVX-512 or AVX2 with F16C on the CPU; the encoder runs in f32"
+            );
         }
         Ok(analyzer)
     }
