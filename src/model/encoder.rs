@@ -562,6 +562,16 @@ mod tests {
         "book a table for two at an italian restaurant tomorrow at 7 pm",
     ];
 
+    /// The lowest cosine between two lists of vectors, pair by pair.
+    fn worst_cosine(expected: &[Vec<f32>], got: &[Vec<f32>]) -> f32 {
+        let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        expected
+            .iter()
+            .zip(got)
+            .map(|(e, g)| e.iter().zip(g).map(|(a, b)| a * b).sum::<f32>() / (norm(e) * norm(g)))
+            .fold(1f32, f32::min)
+    }
+
     /// The int8 encoder (AVX-512 VNNI) stays close to the f32 one on real text: every
     /// mean-pooled vector has cosine ≥ 0.995 with its f32 counterpart (measured: ≥ 0.999
     /// on these texts, see the message), and token states differ by less than 0.25 at
@@ -579,12 +589,7 @@ mod tests {
         assert_eq!(f32.precision(), Precision::F32);
         let (expected, expected_states) = pooled(&f32, &TEXTS);
         let (got, got_states) = pooled(&int8, &TEXTS);
-        let mut worst = 1f32;
-        for (e, g) in expected.iter().zip(&got) {
-            let dot: f32 = e.iter().zip(g).map(|(a, b)| a * b).sum();
-            let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
-            worst = worst.min(dot / (norm(e) * norm(g)));
-        }
+        let worst = worst_cosine(&expected, &got);
         let diff = crate::model::max_abs_diff(&expected_states, &got_states, None);
         eprintln!("int8 vs f32: worst pooled cosine {worst:.5}, max token-state diff {diff:.4}");
         assert!(worst >= 0.995, "worst pooled cosine {worst}");
@@ -606,12 +611,7 @@ mod tests {
         let (expected, expected_states) = pooled(&f32, &TEXTS);
         let (got, got_states) = pooled(&f16, &TEXTS);
         assert_ne!(expected, got, "f16 weights change the numbers a little");
-        let mut worst = 1f32;
-        for (e, g) in expected.iter().zip(&got) {
-            let dot: f32 = e.iter().zip(g).map(|(a, b)| a * b).sum();
-            let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
-            worst = worst.min(dot / (norm(e) * norm(g)));
-        }
+        let worst = worst_cosine(&expected, &got);
         let diff = crate::model::max_abs_diff(&expected_states, &got_states, None);
         eprintln!("f16 vs f32: worst pooled cosine {worst:.6}, max token-state diff {diff:.4}");
         assert!(worst >= 0.9999, "worst pooled cosine {worst}");
