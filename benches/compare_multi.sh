@@ -30,7 +30,7 @@ cd "$root"
 load() { cut -d' ' -f1 /proc/loadavg; }
 before=$(load)
 echo "load before: $before" >&2
-for precision in f32 int8; do
+for precision in f32 f16 int8; do
   echo "== tolka bench --precision $precision" >&2
   target/release/tolka bench --model "$model" --data "$out/texts.txt" \
     --batch-sizes 1,8,32,128 --n "$PEER_N" --repeats "$PEER_REPEATS" \
@@ -45,5 +45,5 @@ echo "load after: $after" >&2
 mkdir -p "$(dirname "$report")"
 header="$(date -u +%F), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), \
 $PEER_THREADS threads, load $before before, $after after"
-"$py" benches/peer_multi.py report "$out/tolka-f32.json" "$out/tolka-int8.json" \
-  "$out/peers.jsonl" "$header" | tee "$report"
+"$py" benches/peer_multi.py report "$out/peers.jsonl" "$header" "$out"/tolka-{f32,f16,int8}.json \
+  | tee "$report"

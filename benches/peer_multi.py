@@ -23,7 +23,7 @@ Subcommands:
                                each in fresh processes; JSON lines to OUT_JSONL
   cold-tolka BIN PRECISION OUT_JSONL
                                process start -> first analysis of `tolka tag`
-  report TOLKA_F32 TOLKA_INT8 PEERS_JSONL HEADER
+  report PEERS_JSONL HEADER TOLKA-PRECISION.json...
                                the Markdown table
 Knobs: TOLKA_MODEL (models/commerce-multi), PEER_N (1024), PEER_REPEATS (3), PEER_THREADS (2),
 PEER_COLD (3 cold starts per system), PEER_CACHE (~/.cache/tolka-peers), TOLKA_PY (a Python
@@ -511,14 +511,15 @@ def cold_tolka(binary: str, precision: str, out: Path):
 
 # --- report -------------------------------------------------------------------------------------
 
-def report(f32_path, int8_path, peers_path, header):
-    tolka = {"f32": json.load(open(f32_path)), "int8": json.load(open(int8_path))}
+def report(peers_path, header, *tolka_paths):
+    """tolka_paths: `tolka-PRECISION.json` files of `tolka bench --precision PRECISION`."""
+    tolka = {Path(p).stem.removeprefix("tolka-"): json.load(open(p)) for p in tolka_paths}
     peers = [json.loads(l) for l in open(peers_path) if l.strip()]
     rows = {}
     for precision, t in tolka.items():
         name = f"tolka {precision}"
         if t["precision"] != precision:
-            name += f" (ran {t['precision']}: no AVX-512 VNNI)"
+            name += f" (ran {t['precision']}: the CPU lacks the instructions)"
         cold = next((r["cold_start_s"] for r in peers
                      if r.get("peer") == f"tolka-{precision}" and "cold_start_s" in r), None)
         rows[name] = {"tput": {r["batch_size"]: r["utterances_per_s"] for r in t["results"]},
@@ -589,7 +590,7 @@ def main():
     elif cmd == "cold-tolka":
         cold_tolka(args[0], args[1], Path(args[2]))
     elif cmd == "report":
-        report(*args[:4])
+        report(args[0], args[1], *args[2:])
     else:
         sys.exit(__doc__)
 
