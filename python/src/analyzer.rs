@@ -53,9 +53,11 @@ struct Options {
     batch_size: usize,
     threads: Option<usize>,
     max_length: Option<usize>,
+    precision: Option<tolka::Precision>,
 }
 
 impl Options {
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         model_dir: Option<PathBuf>,
@@ -63,8 +65,16 @@ impl Options {
         batch_size: Count,
         threads: Option<Count>,
         max_length: Option<Count>,
+        precision: Option<&str>,
     ) -> PyResult<Self> {
+        let precision = precision
+            .map(|p| {
+                p.parse::<tolka::Precision>()
+                    .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
+            })
+            .transpose()?;
         Ok(Self {
+            precision,
             model_dir: model_dir.unwrap_or_else(default_model_dir),
             device: device.to_owned(),
             batch_size: batch_size.get(py, "batch_size")?,
@@ -86,6 +96,9 @@ impl Options {
                 }
                 if let Some(max_length) = options.max_length {
                     builder = builder.max_length(max_length);
+                }
+                if let Some(precision) = options.precision {
+                    builder = builder.precision(precision);
                 }
                 Ok(builder.build()?)
             })
@@ -160,7 +173,8 @@ impl PyAnalyzer {
 #[pymethods]
 impl PyAnalyzer {
     #[new]
-    #[pyo3(signature = (model_dir=None, *, device="cpu", batch_size=Count::new(32), threads=None, max_length=None))]
+    #[pyo3(signature = (model_dir=None, *, device="cpu", batch_size=Count::new(32), threads=None, max_length=None, precision=None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         model_dir: Option<&Bound<'_, PyAny>>,
@@ -168,9 +182,12 @@ impl PyAnalyzer {
         batch_size: Count,
         threads: Option<Count>,
         max_length: Option<Count>,
+        precision: Option<&str>,
     ) -> PyResult<Self> {
         let model_dir = extract_path(model_dir, "model_dir")?;
-        let options = Options::new(py, model_dir, device, batch_size, threads, max_length)?;
+        let options = Options::new(
+            py, model_dir, device, batch_size, threads, max_length, precision,
+        )?;
         let inner = options.load(py)?;
         Ok(Self { inner, options })
     }
@@ -290,6 +307,17 @@ impl PyAnalyzer {
         self.options.batch_size
     }
 
+    /// The precision the encoder runs in: `"f16"` (the default where the CPU has the
+    /// kernels), `"f32"` or `"int8"`; `"f32"` where the one asked for cannot run.
+    #[getter]
+    fn precision(&self) -> &'static str {
+        match self.inner.precision() {
+            tolka::Precision::F32 => "f32",
+            tolka::Precision::F16 => "f16",
+            tolka::Precision::Int8 => "int8",
+        }
+    }
+
     /// The model's manifest (`tolka.json`) as a dict.
     #[getter]
     fn manifest<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -331,7 +359,8 @@ fn evaluate_with<'py>(
 /// Scores a model on a labelled JSONL file. Returns the dict of `tolka eval --json`:
 /// `{"intent": {...}, "entities": {...}, "sentiment": {...}, "count": n}`.
 #[pyfunction]
-#[pyo3(signature = (model_dir, data, *, device="cpu", batch_size=Count::new(32), threads=None, max_length=None))]
+#[pyo3(signature = (model_dir, data, *, device="cpu", batch_size=Count::new(32), threads=None, max_length=None, precision=None))]
+#[allow(clippy::too_many_arguments)]
 pub fn evaluate<'py>(
     py: Python<'py>,
     model_dir: Option<&Bound<'py, PyAny>>,
@@ -340,10 +369,13 @@ pub fn evaluate<'py>(
     batch_size: Count,
     threads: Option<Count>,
     max_length: Option<Count>,
+    precision: Option<&str>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let model_dir = extract_path(model_dir, "model_dir")?;
     let data = required_path(data, "data")?;
-    let options = Options::new(py, model_dir, device, batch_size, threads, max_length)?;
+    let options = Options::new(
+        py, model_dir, device, batch_size, threads, max_length, precision,
+    )?;
     let analyzer = options.load(py)?;
     evaluate_with(py, &analyzer, &data)
 }

@@ -184,3 +184,14 @@ def test_analyze_redact_keeps_no_personal_data(analyzer):
         assert pii not in dumped, pii
     [batch] = analyzer.analyze_batch([text], redact=True)
     assert batch.to_json() == dumped
+
+
+def test_precision_is_chosen_and_reported(analyzer, model_dir):
+    # f16 weights by default where the CPU has the kernels, f32 elsewhere; f32 on request.
+    assert analyzer.precision in ("f16", "f32")
+    f32 = tolka.Analyzer(model_dir, precision="f32")
+    assert f32.precision == "f32"
+    texts = ["where is my order A-10293?", "kan jag betala med klarna?", "thanks a lot!"]
+    for a, b in zip(analyzer.analyze_batch(texts), f32.analyze_batch(texts)):
+        assert a.intent.label == b.intent.label
+        assert abs(a.intent.confidence - b.intent.confidence) < 1e-3

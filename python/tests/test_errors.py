@@ -175,3 +175,8 @@ def test_lone_surrogate_is_invalid_input(analyzer):
         analyzer.analyze("a \ud800 b")
     with pytest.raises(tolka.InvalidInputError, match="item 1"):
         analyzer.analyze_batch(["fine", "\udfff"])
+
+
+def test_an_unknown_precision_is_a_value_error(model_dir):
+    with pytest.raises(ValueError, match="unknown precision `f8`"):
+        tolka.Analyzer(model_dir, precision="f8")

@@ -111,7 +111,9 @@ class Analyzer:
     ``model_dir=None`` loads ``$TOLKA_MODEL``, else :data:`DEFAULT_MODEL`.
     ``device``: ``"cpu"``, ``"cuda"`` or ``"cuda:N"``. ``threads``: worker threads of this
     analyzer (default: all cores). ``max_length``: tokens per encoder window (default: the
-    model's).
+    model's). ``precision``: ``"f16"`` (f16 weights, f32 arithmetic; the default where the
+    CPU has AVX-512 or AVX2), ``"f32"`` or ``"int8"`` (AVX-512 VNNI); the ``precision``
+    property says which ran.
     """
 
     def __init__(
@@ -122,6 +124,7 @@ class Analyzer:
         batch_size: int = 32,
         threads: Optional[int] = None,
         max_length: Optional[int] = None,
+        precision: Optional[str] = None,
     ) -> None: ...
     def analyze(self, text: str, *, redact: bool = False) -> Analysis:
         """Analyses one text. ``redact=True``: no entity's text or value keeps a card,
@@ -146,6 +149,9 @@ class Analyzer:
     def device(self) -> str: ...
     @property
     def batch_size(self) -> int: ...
+    @property
+    def precision(self) -> str:
+        """The precision the encoder runs in: "f16", "f32" or "int8"."""
     @property
     def manifest(self) -> dict[str, Any]: ...
 
@@ -186,8 +192,10 @@ def evaluate(
     batch_size: int = 32,
     threads: Optional[int] = None,
     max_length: Optional[int] = None,
+    precision: Optional[str] = None,
 ) -> dict[str, Any]:
-    """Scores a model on a labelled JSONL file; the dict of ``tolka eval --json``."""
+    """Scores a model on a labelled JSONL file; the dict of ``tolka eval --json``
+    (``precision`` as for :class:`Analyzer`)."""
 
 def train(
     data: Union[StrPath, Sequence[StrPath]],
