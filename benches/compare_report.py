@@ -17,7 +17,7 @@ peers = [json.loads(line) for line in open(peers_path) if line.strip()]
 rows, latency = {}, {}
 for precision, t in tolka.items():
     # The bench reports the precision that ran (f32 where the CPU lacks the instructions).
-    name = "tolka" if t["precision"] == "f32" else f"tolka {t['precision']}"
+    name = f"tolka {t['precision']}"
     rows[name] = {r["batch_size"]: r["utterances_per_s"] for r in t["results"]}
     latency[name] = t["latency_ms"]
 PEERS = ("pytorch", "onnxruntime", "onnxruntime-fused", "onnxruntime-int8")
@@ -76,7 +76,7 @@ W, H, L, R, T, B = 580, 320, 60, 170, 20, 40
 ymax = max(v for r in rows.values() for v in r.values()) * 1.1
 xs = {b: L + (W - L - R) * i / max(len(batches) - 1, 1) for i, b in enumerate(batches)}
 y = lambda v: T + (H - T - B) * (1 - v / ymax)
-colors = {"tolka": "#d62728", "tolka f16": "#e377c2", "tolka int8": "#ff7f0e", "onnxruntime": "#1f77b4",
+colors = {"tolka f32": "#d62728", "tolka f16": "#e377c2", "tolka int8": "#ff7f0e", "onnxruntime": "#1f77b4",
           "onnxruntime-fused": "#17becf", "onnxruntime-int8": "#9467bd", "pytorch": "#7f7f7f"}
 svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
        f'font-family="sans-serif" font-size="12">',
