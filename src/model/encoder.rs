@@ -6,7 +6,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::Config as BertConfig;
 use sha2::{Digest, Sha256};
-use tokenizers::Tokenizer;
+use crate::model::tokenizer::{Pieces, TextTokenizer};
 
 use crate::error::{Error, Result};
 use crate::model::Precision;
@@ -27,7 +27,7 @@ pub(crate) struct Tokens {
 
 /// What an encoder directory holds besides the weights.
 pub(crate) struct Parts {
-    pub tokenizer: Tokenizer,
+    pub tokenizer: TextTokenizer,
     pub prefix: Vec<u32>,
     pub suffix: Vec<u32>,
     pub pad_id: u32,
@@ -48,7 +48,7 @@ enum Backend {
 /// (`config.json`, `tokenizer.json`, `model.safetensors`).
 pub(crate) struct Encoder {
     model: Backend,
-    tokenizer: Tokenizer,
+    tokenizer: TextTokenizer,
     hidden_size: usize,
     max_positions: usize,
     prefix: Vec<u32>,
@@ -149,12 +149,14 @@ impl Encoder {
             .to_owned();
 
         let mut tokenizer = match vocabulary {
-            None => Tokenizer::from_file(&tokenizer_path)
-                .map_err(|e| Error::Tokenizer(format!("{}: {e}", tokenizer_path.display())))?,
+            None => crate::model::tokenizer::load(&tokenizer_path)?,
             Some(vocabulary) => {
                 let json = std::fs::read_to_string(&tokenizer_path)
                     .map_err(|e| Error::io(&tokenizer_path, e))?;
-                vocabulary.prune_tokenizer(&json, &tokenizer_path)?
+                let pruned = vocabulary.prune_tokenizer(&json, &tokenizer_path)?;
+                crate::model::tokenizer::from_hf(pruned).map_err(|e| {
+                    Error::Tokenizer(format!("{}: {e}", tokenizer_path.display()))
+                })?
             }
         };
         // The bundled tokenizer pads every input to 128 tokens; tolka pads per batch itself.
@@ -325,14 +327,20 @@ impl Encoder {
     /// Ids of the `n` most probable pieces of a Unigram (SentencePiece) tokenizer; empty
     /// for other tokenizers.
     pub fn most_probable_ids(&self, n: usize) -> Vec<u32> {
-        let tokenizers::ModelWrapper::Unigram(model) = self.tokenizer.get_model() else {
-            return Vec::new();
+        let mut scored: Vec<(f64, u32)> = match self.tokenizer.get_model() {
+            Pieces::Hf(tokenizers::ModelWrapper::Unigram(model)) => model
+                .iter()
+                .enumerate()
+                .map(|(id, (_, score))| (*score, id as u32))
+                .collect(),
+            Pieces::Unigram(model) => model
+                .scores()
+                .iter()
+                .enumerate()
+                .map(|(id, score)| (*score, id as u32))
+                .collect(),
+            Pieces::Hf(_) => return Vec::new(),
         };
-        let mut scored: Vec<(f64, u32)> = model
-            .iter()
-            .enumerate()
-            .map(|(id, (_, score))| (*score, id as u32))
-            .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         scored.into_iter().take(n).map(|(_, id)| id).collect()
     }
