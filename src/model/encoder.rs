@@ -2,11 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::model::tokenizer::{Pieces, TextTokenizer};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::Config as BertConfig;
 use sha2::{Digest, Sha256};
-use crate::model::tokenizer::{Pieces, TextTokenizer};
 
 use crate::error::{Error, Result};
 use crate::model::Precision;
@@ -148,15 +148,123 @@ impl Encoder {
             .unwrap_or_default()
             .to_owned();
 
+        let pad_id = match vocabulary {
+            None => config.pad_token_id as u32,
+            Some(vocabulary) => vocabulary
+                .new_id(config.pad_token_id as u32)
+                .ok_or_else(|| Error::Vocabulary {
+                    path: tokenizer_path.clone(),
+                    reason: format!("the padding token {} is not kept", config.pad_token_id),
+                })?,
+        };
+        let rows = vocabulary.map(|v| v.ids.as_slice());
+
+        // The tokenizer loads on its own thread while the weights are read and hashed.
+        let (tokenizer, loaded) = std::thread::scope(|scope| {
+            let tokenizer =
+                scope.spawn(|| Self::tokenizer(&tokenizer_path, vocabulary, &input_prefix));
+            let loaded = (|| -> Result<_> {
+                let sha256 = sha256_file(&weights_path)?;
+                // The E5S1 header is authoritative for its model's dimensions.
+                let mut words = None;
+                let (vb, config) = if weights_path.extension().is_some_and(|e| e == "e5s1") {
+                    let (header, mut tensors, q4) =
+                        crate::model::e5s1::load(&weights_path, device, rows, q4_words)?;
+                    words = q4;
+                    let config = crate::model::e5s1::bert_config(&header);
+                    if let Some((path, lora)) = adapters {
+                        crate::model::lora::merge(&mut tensors, path, lora, &config)?;
+                    }
+                    (
+                        VarBuilder::from_tensors(tensors, DType::F32, device),
+                        config,
+                    )
+                } else if adapters.is_some() || rows.is_some() {
+                    let tensors_error = |source| Error::Tensors {
+                        path: weights_path.clone(),
+                        source,
+                    };
+                    let mut tensors = candle_core::safetensors::load(&weights_path, &Device::Cpu)
+                        .map_err(tensors_error)?;
+                    if let Some((path, lora)) = adapters {
+                        crate::model::lora::merge(&mut tensors, path, lora, &config)?;
+                    }
+                    if let Some(rows) = rows {
+                        let (name, table) = tensors
+                            .iter()
+                            .find(|(name, _)| name.ends_with("embeddings.word_embeddings.weight"))
+                            .ok_or_else(|| {
+                                tensors_error(candle_core::Error::Msg("no word embedding".into()))
+                            })?;
+                        let index = Tensor::new(rows, &Device::Cpu)?;
+                        let pruned = table.index_select(&index, 0).map_err(tensors_error)?;
+                        tensors.insert(name.clone(), pruned);
+                    }
+                    let tensors = tensors
+                        .into_iter()
+                        .map(|(k, t)| Ok((k, t.to_device(device)?)))
+                        .collect::<Result<std::collections::HashMap<_, _>>>()?;
+                    (
+                        VarBuilder::from_tensors(tensors, DType::F32, device),
+                        config,
+                    )
+                } else {
+                    // SAFETY: the file is memory-mapped read-only; tolka never writes to it while loaded.
+                    let vb = unsafe {
+                        VarBuilder::from_mmaped_safetensors(&[&weights_path], DType::F32, device)
+                    }
+                    .map_err(|source| Error::Tensors {
+                        path: weights_path.clone(),
+                        source,
+                    })?;
+                    (vb, config)
+                };
+                Ok((sha256, words, vb, config))
+            })();
+            let tokenizer = tokenizer.join().unwrap_or_else(|_| {
+                Err(Error::Tokenizer(format!(
+                    "{}: loading panicked",
+                    tokenizer_path.display()
+                )))
+            });
+            (tokenizer, loaded)
+        });
+        let (tokenizer, prefix, suffix) = tokenizer?;
+        let (sha256, words, vb, mut config) = loaded?;
+        if let Some(vocabulary) = vocabulary {
+            config.vocab_size = vocabulary.len();
+            config.pad_token_id = pad_id as usize;
+        }
+        Ok((
+            vb,
+            config,
+            Parts {
+                tokenizer,
+                prefix,
+                suffix,
+                pad_id,
+                sha256,
+                weights_path,
+                words,
+            },
+        ))
+    }
+
+    /// The tokenizer in `path` (restricted to `vocabulary`), without padding or truncation,
+    /// and the ids every window starts and ends with (`input_prefix` after the leading ones).
+    fn tokenizer(
+        tokenizer_path: &Path,
+        vocabulary: Option<&Vocabulary>,
+        input_prefix: &str,
+    ) -> Result<(TextTokenizer, Vec<u32>, Vec<u32>)> {
         let mut tokenizer = match vocabulary {
-            None => crate::model::tokenizer::load(&tokenizer_path)?,
+            None => crate::model::tokenizer::load(tokenizer_path)?,
             Some(vocabulary) => {
-                let json = std::fs::read_to_string(&tokenizer_path)
-                    .map_err(|e| Error::io(&tokenizer_path, e))?;
-                let pruned = vocabulary.prune_tokenizer(&json, &tokenizer_path)?;
-                crate::model::tokenizer::from_hf(pruned).map_err(|e| {
-                    Error::Tokenizer(format!("{}: {e}", tokenizer_path.display()))
-                })?
+                let json = std::fs::read_to_string(tokenizer_path)
+                    .map_err(|e| Error::io(tokenizer_path, e))?;
+                let pruned = vocabulary.prune_tokenizer(&json, tokenizer_path)?;
+                crate::model::tokenizer::from_hf(pruned)
+                    .map_err(|e| Error::Tokenizer(format!("{}: {e}", tokenizer_path.display())))?
             }
         };
         // The bundled tokenizer pads every input to 128 tokens; tolka pads per batch itself.
@@ -185,89 +293,7 @@ impl Encoder {
             prefix.extend_from_slice(encoded.get_ids());
         }
         let suffix = probe.get_ids()[last..].to_vec();
-        let pad_id = match vocabulary {
-            None => config.pad_token_id as u32,
-            Some(vocabulary) => vocabulary
-                .new_id(config.pad_token_id as u32)
-                .ok_or_else(|| Error::Vocabulary {
-                    path: tokenizer_path.clone(),
-                    reason: format!("the padding token {} is not kept", config.pad_token_id),
-                })?,
-        };
-        let rows = vocabulary.map(|v| v.ids.as_slice());
-
-        let sha256 = sha256_file(&weights_path)?;
-        // The E5S1 header is authoritative for its model's dimensions.
-        let mut words = None;
-        let (vb, mut config) = if weights_path.extension().is_some_and(|e| e == "e5s1") {
-            let (header, mut tensors, q4) =
-                crate::model::e5s1::load(&weights_path, device, rows, q4_words)?;
-            words = q4;
-            let config = crate::model::e5s1::bert_config(&header);
-            if let Some((path, lora)) = adapters {
-                crate::model::lora::merge(&mut tensors, path, lora, &config)?;
-            }
-            (
-                VarBuilder::from_tensors(tensors, DType::F32, device),
-                config,
-            )
-        } else if adapters.is_some() || rows.is_some() {
-            let tensors_error = |source| Error::Tensors {
-                path: weights_path.clone(),
-                source,
-            };
-            let mut tensors = candle_core::safetensors::load(&weights_path, &Device::Cpu)
-                .map_err(tensors_error)?;
-            if let Some((path, lora)) = adapters {
-                crate::model::lora::merge(&mut tensors, path, lora, &config)?;
-            }
-            if let Some(rows) = rows {
-                let (name, table) = tensors
-                    .iter()
-                    .find(|(name, _)| name.ends_with("embeddings.word_embeddings.weight"))
-                    .ok_or_else(|| {
-                        tensors_error(candle_core::Error::Msg("no word embedding".into()))
-                    })?;
-                let index = Tensor::new(rows, &Device::Cpu)?;
-                let pruned = table.index_select(&index, 0).map_err(tensors_error)?;
-                tensors.insert(name.clone(), pruned);
-            }
-            let tensors = tensors
-                .into_iter()
-                .map(|(k, t)| Ok((k, t.to_device(device)?)))
-                .collect::<Result<std::collections::HashMap<_, _>>>()?;
-            (
-                VarBuilder::from_tensors(tensors, DType::F32, device),
-                config,
-            )
-        } else {
-            // SAFETY: the file is memory-mapped read-only; tolka never writes to it while loaded.
-            let vb = unsafe {
-                VarBuilder::from_mmaped_safetensors(&[&weights_path], DType::F32, device)
-            }
-            .map_err(|source| Error::Tensors {
-                path: weights_path.clone(),
-                source,
-            })?;
-            (vb, config)
-        };
-        if let Some(vocabulary) = vocabulary {
-            config.vocab_size = vocabulary.len();
-            config.pad_token_id = pad_id as usize;
-        }
-        Ok((
-            vb,
-            config,
-            Parts {
-                tokenizer,
-                prefix,
-                suffix,
-                pad_id,
-                sha256,
-                weights_path,
-                words,
-            },
-        ))
+        Ok((tokenizer, prefix, suffix))
     }
 
     /// The precision the dense layers run in.

@@ -60,7 +60,11 @@ pub(crate) struct CompactUnigram {
 
 impl CompactUnigram {
     /// A model of `vocab` (pieces with their log-probabilities, in id order).
-    pub fn new(vocab: Vec<(String, f64)>, unk_id: Option<u32>, byte_fallback: bool) -> Result<Self> {
+    pub fn new(
+        vocab: Vec<(String, f64)>,
+        unk_id: Option<u32>,
+        byte_fallback: bool,
+    ) -> Result<Self> {
         let invalid = |reason: String| Error::Tokenizer(format!("unigram vocabulary: {reason}"));
         if let Some(unk) = unk_id
             && unk as usize >= vocab.len()
@@ -84,29 +88,26 @@ impl CompactUnigram {
             min_score = min_score.min(*score);
         }
         drop(vocab);
-        let mut order: Vec<u32> = (0..ends.len() as u32).collect();
-        let piece = |i: u32| -> &[u8] {
-            let start = if i == 0 { 0 } else { ends[i as usize - 1] };
-            &text.as_bytes()[start as usize..ends[i as usize] as usize]
-        };
+        let mut order: Vec<(&[u8], u32)> = Vec::with_capacity(ends.len());
+        let mut start = 0;
+        for (id, &end) in ends.iter().enumerate() {
+            order.push((&text.as_bytes()[start..end as usize], id as u32));
+            start = end as usize;
+        }
         // Sorted by piece, the last id of a repeated piece last: it is the one kept.
-        order.sort_by(|&a, &b| piece(a).cmp(piece(b)).then(a.cmp(&b)));
+        order.sort_unstable();
         let mut builder = fst::MapBuilder::memory();
-        for (k, &id) in order.iter().enumerate() {
-            if order.get(k + 1).is_some_and(|&next| piece(next) == piece(id)) {
-                continue;
-            }
-            if piece(id).is_empty() {
+        for (k, &(piece, id)) in order.iter().enumerate() {
+            let repeated = order.get(k + 1).is_some_and(|&(next, _)| next == piece);
+            if piece.is_empty() || repeated {
                 continue;
             }
             builder
-                .insert(piece(id), u64::from(id))
+                .insert(piece, u64::from(id))
                 .map_err(|e| invalid(e.to_string()))?;
         }
-        let index = builder
-            .into_map()
-            .into_fst()
-            .into_inner();
+        drop(order);
+        let index = builder.into_map().into_fst().into_inner();
         let index = fst::Map::new(index).map_err(|e| invalid(e.to_string()))?;
         Ok(Self {
             index,
@@ -252,9 +253,9 @@ impl Model for Pieces {
                             continue;
                         }
                     }
-                    model.unk_id.ok_or_else(|| {
-                        Error::Tokenizer("an unknown piece, and no unk_id".into())
-                    })?
+                    model
+                        .unk_id
+                        .ok_or_else(|| Error::Tokenizer("an unknown piece, and no unk_id".into()))?
                 }
             };
             tokens.push(Token::new(id, text.to_owned(), (start, end)));
@@ -483,10 +484,7 @@ mod tests {
         let compact = load(&path).unwrap();
         assert!(matches!(compact.get_model(), Pieces::Unigram(_)));
         let reference = Tokenizer::from_file(&path).unwrap();
-        assert_eq!(
-            compact.get_vocab_size(true),
-            reference.get_vocab_size(true)
-        );
+        assert_eq!(compact.get_vocab_size(true), reference.get_vocab_size(true));
         let texts = corpus();
         let mut tokens = 0;
         for text in &texts {
@@ -504,19 +502,34 @@ mod tests {
             assert_eq!(compact.id_to_token(id), reference.id_to_token(id));
         }
         assert_eq!(compact.id_to_token(250_002), None);
-        assert_eq!(compact.token_to_id("▁paket"), reference.token_to_id("▁paket"));
+        assert_eq!(
+            compact.token_to_id("▁paket"),
+            reference.token_to_id("▁paket")
+        );
     }
 
     /// A repeated piece maps to its last id (as `tokenizers` does); a character no piece
     /// covers becomes `<unk>`, and a run of them one `<unk>`.
     #[test]
     fn repeated_pieces_and_unknown_runs() {
-        let vocab = [("<unk>", 0.0), ("a", -1.0), ("ab", -1.5), ("b", -1.0), ("a", -2.0)];
+        let vocab = [
+            ("<unk>", 0.0),
+            ("a", -1.0),
+            ("ab", -1.5),
+            ("b", -1.0),
+            ("a", -2.0),
+        ];
         let vocab = vocab.map(|(p, s)| (p.to_owned(), s)).to_vec();
         let model = Pieces::Unigram(CompactUnigram::new(vocab, Some(0), false).unwrap());
         let tokens = model.tokenize("abxyb").unwrap();
-        let got: Vec<_> = tokens.iter().map(|t| (t.id, t.value.as_str(), t.offsets)).collect();
-        assert_eq!(got, [(2, "ab", (0, 2)), (0, "xy", (2, 4)), (3, "b", (4, 5))]);
+        let got: Vec<_> = tokens
+            .iter()
+            .map(|t| (t.id, t.value.as_str(), t.offsets))
+            .collect();
+        assert_eq!(
+            got,
+            [(2, "ab", (0, 2)), (0, "xy", (2, 4)), (3, "b", (4, 5))]
+        );
         assert_eq!(model.token_to_id("a"), Some(4));
         assert!(model.tokenize("").unwrap().is_empty());
         let no_unk = vec![("a".to_owned(), -1.0)];
