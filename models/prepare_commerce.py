@@ -14,10 +14,8 @@ dialogue intents, and `oos` (definitions and borderline rules: data/README.md). 
 - GoEmotions (CC BY 4.0): sentiment (negative / neutral / positive, GoEmotions' own grouping)
   and 28 emotion labels; `[NAME]` masks become sampled first names so that the heads do not
   learn the mask token. `--goemotions N` keeps a seeded N of train (all of dev).
-- SST-2 (GLUE; extra polar sentiment, train only): `--sst2 N` adds a seeded N of its train
-  sentences of at least 6 words, sentiment only (default 0).
 
-Usage: prepare_commerce.py SHARED_DATA_DIR OUT_DIR [--langs en|en,sv] [--goemotions N] [--sst2 N]
+Usage: prepare_commerce.py SHARED_DATA_DIR OUT_DIR [--langs en|en,sv] [--goemotions N]
 Writes OUT_DIR/{train,dev}.jsonl and OUT_DIR/eval/clinc150-dev.jsonl (CLINC150 dev on the taxonomy).
 """
 import argparse
@@ -115,19 +113,12 @@ def goemotions(records, n, rng):
     return out
 
 
-def sst2(records, n, rng):
-    records = [r for r in records if len(r["text"].split()) >= 6]
-    records = rng.sample(records, min(n, len(records)))
-    return [{"text": r["text"], "sentiment": r["sentiment"], "lang": "en"} for r in records]
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("shared", type=Path)
     ap.add_argument("out", type=Path)
     ap.add_argument("--langs", default="en")
     ap.add_argument("--goemotions", type=int, default=None)
-    ap.add_argument("--sst2", type=int, default=0)
     args = ap.parse_args()
     langs = [l for l in args.langs.split(",") if l]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -138,8 +129,6 @@ def main():
         rows += banking(read(args.shared / "banking77" / f"{split}.jsonl"), per_banking, rng)
         go = read(args.shared / "goemotions" / f"{split}.jsonl")
         rows += goemotions(go, args.goemotions if split == "train" else None, rng)
-        if split == "train" and args.sst2:
-            rows += sst2(read(args.shared / "sst2-glue" / "train.jsonl"), args.sst2, rng)
         for lang in langs:
             path = ROOT / "data" / "commerce" / f"{split}-{lang}.jsonl"
             if path.exists():
