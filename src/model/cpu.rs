@@ -125,8 +125,22 @@ impl Dense {
     /// From a checkpoint's `[outputs, inputs]` weight and `[outputs]` bias.
     pub fn new(weight: &Tensor, bias: &Tensor) -> candle_core::Result<Self> {
         let (outputs, inputs) = weight.dims2()?;
+        let weight: Vec<f32> = weight.flatten_all()?.to_vec1()?;
+        // `[inputs, outputs]`, transposed in cache-sized tiles (candle's strided copy walks
+        // one element at a time and was the slowest step of loading a model).
+        let mut weight_t = vec![0f32; weight.len()];
+        const TILE: usize = 32;
+        for o0 in (0..outputs).step_by(TILE) {
+            for i0 in (0..inputs).step_by(TILE) {
+                for o in o0..(o0 + TILE).min(outputs) {
+                    for i in i0..(i0 + TILE).min(inputs) {
+                        weight_t[i * outputs + o] = weight[o * inputs + i];
+                    }
+                }
+            }
+        }
         Ok(Self {
-            weight_t: weight.t()?.contiguous()?.flatten_all()?.to_vec1()?,
+            weight_t,
             packed: None,
             int8: None,
             bias: bias.to_vec1()?,
@@ -356,7 +370,9 @@ impl CpuBert {
         let heads = h / head_dim;
         let eps = config.layer_norm_eps;
         let emb = vb.pp("embeddings");
+        // Layers are read, transposed and packed in parallel.
         let layers = (0..config.num_hidden_layers)
+            .into_par_iter()
             .map(|i| {
                 let vb = vb.pp(format!("encoder.layer.{i}"));
                 let attn = vb.pp("attention");
