@@ -292,9 +292,16 @@ fn for_rows(xs: &mut [f32], width: usize, f: impl Fn(&mut [f32]) + Sync) {
     if xs.len() < PARALLEL_MIN {
         xs.chunks_exact_mut(width).for_each(f);
     } else {
-        let rows_per_task = (PARALLEL_MIN / 4 / width).max(1);
-        xs.par_chunks_mut(rows_per_task * width)
-            .for_each(|rows| rows.chunks_exact_mut(width).for_each(&f));
+        let chunk = (PARALLEL_MIN / 4 / width).max(1) * width;
+        let len = xs.len();
+        let ptr = SendPtr(xs.as_mut_ptr());
+        crate::model::team::for_each(len.div_ceil(chunk), &|t| {
+            let start = t * chunk;
+            let end = (start + chunk).min(len);
+            // SAFETY: task `t` owns elements `start..end` of `xs`, which no other task touches.
+            let rows = unsafe { std::slice::from_raw_parts_mut(ptr.get().add(start), end - start) };
+            rows.chunks_exact_mut(width).for_each(&f);
+        });
     }
 }
 
@@ -485,9 +492,11 @@ impl CpuBert {
             attended: vec![0f32; tokens * h],
             inner: vec![0f32; tokens * inner_size],
         };
-        for layer in &self.layers {
-            self.layer(layer, &mut xs, &spans, &mut scratch);
-        }
+        crate::model::team::with_team(|| {
+            for layer in &self.layers {
+                self.layer(layer, &mut xs, &spans, &mut scratch);
+            }
+        });
         Ok(xs)
     }
 
@@ -531,10 +540,16 @@ impl CpuBert {
             .iter()
             .flat_map(|span| (0..self.heads).map(move |head| (span, head)));
         let tokens = qkv.len() / (3 * h);
-        if tokens * tokens.min(64) * h < PARALLEL_MIN * 8 {
+        let min = if crate::model::team::active() {
+            PARALLEL_MIN / 4
+        } else {
+            PARALLEL_MIN * 8
+        };
+        if tokens * tokens.min(64) * h < min {
             tasks.for_each(work);
         } else {
-            tasks.collect::<Vec<_>>().into_par_iter().for_each(work);
+            let tasks: Vec<_> = tasks.collect();
+            crate::model::team::for_each(tasks.len(), &|k| work(tasks[k]));
         }
     }
 }

@@ -10,6 +10,7 @@ pub(crate) mod int8;
 pub mod lora;
 pub mod manifest;
 pub(crate) mod packed;
+pub(crate) mod team;
 pub(crate) mod tokenizer;
 pub mod vocab;
 

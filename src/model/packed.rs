@@ -20,14 +20,14 @@
 //! [`PackedDense::new`] returns `None` on a CPU with neither, so that callers keep the `gemm`
 //! path there.
 
-use rayon::prelude::*;
-
 use crate::model::{SendPtr, dense_rows, row_tile};
 
 /// Output columns per block: two 512-bit vectors of `f32` (four 256-bit ones).
 const NR: usize = 32;
 /// Products (`rows · inputs · outputs`) below which a layer runs on the calling thread.
 const PARALLEL_MIN: usize = 1 << 21;
+/// [`PARALLEL_MIN`] inside a spinning team ([`crate::model::team`]).
+const PARALLEL_MIN_TEAM: usize = 1 << 17;
 
 #[cfg(test)]
 thread_local! {
@@ -203,7 +203,12 @@ impl PackedDense {
                 }
             }
         };
-        if rows * self.inputs * self.outputs < PARALLEL_MIN {
+        let min = if crate::model::team::active() {
+            PARALLEL_MIN_TEAM
+        } else {
+            PARALLEL_MIN
+        };
+        if rows * self.inputs * self.outputs < min {
             (0..self.blocks).for_each(|b| work((b, 0, tiles)));
             return;
         }
@@ -213,15 +218,14 @@ impl PackedDense {
             .div_ceil(self.blocks)
             .clamp(1, tiles);
         let per = tiles.div_ceil(split);
-        (0..self.blocks)
+        let tasks: Vec<_> = (0..self.blocks)
             .flat_map(|b| {
                 (0..tiles)
                     .step_by(per)
                     .map(move |t| (b, t, (t + per).min(tiles)))
             })
-            .collect::<Vec<_>>()
-            .into_par_iter()
-            .for_each(work);
+            .collect();
+        crate::model::team::for_each(tasks.len(), &|k| work(tasks[k]));
     }
 
     /// Rows `row..row + r` (given as `x`, `r ≤ self.isa.rows()`) of output block `b`.
