@@ -82,6 +82,9 @@ impl CompactUnigram {
         let mut scores = Vec::with_capacity(vocab.len());
         let mut min_score = f64::INFINITY;
         for (piece, score) in &vocab {
+            if !score.is_finite() {
+                return Err(invalid(format!("piece {piece:?} has the score {score}")));
+            }
             text.push_str(piece);
             ends.push(u32::try_from(text.len()).map_err(|_| invalid("pieces too long".into()))?);
             scores.push(*score);
@@ -107,8 +110,7 @@ impl CompactUnigram {
                 .map_err(|e| invalid(e.to_string()))?;
         }
         drop(order);
-        let index = builder.into_map().into_fst().into_inner();
-        let index = fst::Map::new(index).map_err(|e| invalid(e.to_string()))?;
+        let index = builder.into_map();
         Ok(Self {
             index,
             text,
@@ -536,5 +538,7 @@ mod tests {
         let model = Pieces::Unigram(CompactUnigram::new(no_unk, None, false).unwrap());
         assert!(model.tokenize("ax").is_err());
         assert!(CompactUnigram::new(vec![("a".to_owned(), 0.0)], Some(1), false).is_err());
+        let nan = vec![("<unk>".to_owned(), 0.0), ("a".to_owned(), f64::NAN)];
+        assert!(CompactUnigram::new(nan, Some(0), false).is_err());
     }
 }
