@@ -2,7 +2,6 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::model::tokenizer::{Pieces, TextTokenizer};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::Config as BertConfig;
@@ -13,6 +12,7 @@ use crate::model::Precision;
 use crate::model::bert::Bert;
 use crate::model::cpu::CpuBert;
 use crate::model::lora::LoraConfig;
+use crate::model::tokenizer::{Pieces, TextTokenizer};
 use crate::model::vocab::Vocabulary;
 
 /// The tokens of one text, without special tokens.
@@ -163,64 +163,7 @@ impl Encoder {
         let (tokenizer, loaded) = std::thread::scope(|scope| {
             let tokenizer =
                 scope.spawn(|| Self::tokenizer(&tokenizer_path, vocabulary, &input_prefix));
-            let loaded = (|| -> Result<_> {
-                let sha256 = sha256_file(&weights_path)?;
-                // The E5S1 header is authoritative for its model's dimensions.
-                let mut words = None;
-                let (vb, config) = if weights_path.extension().is_some_and(|e| e == "e5s1") {
-                    let (header, mut tensors, q4) =
-                        crate::model::e5s1::load(&weights_path, device, rows, q4_words)?;
-                    words = q4;
-                    let config = crate::model::e5s1::bert_config(&header);
-                    if let Some((path, lora)) = adapters {
-                        crate::model::lora::merge(&mut tensors, path, lora, &config)?;
-                    }
-                    (
-                        VarBuilder::from_tensors(tensors, DType::F32, device),
-                        config,
-                    )
-                } else if adapters.is_some() || rows.is_some() {
-                    let tensors_error = |source| Error::Tensors {
-                        path: weights_path.clone(),
-                        source,
-                    };
-                    let mut tensors = candle_core::safetensors::load(&weights_path, &Device::Cpu)
-                        .map_err(tensors_error)?;
-                    if let Some((path, lora)) = adapters {
-                        crate::model::lora::merge(&mut tensors, path, lora, &config)?;
-                    }
-                    if let Some(rows) = rows {
-                        let (name, table) = tensors
-                            .iter()
-                            .find(|(name, _)| name.ends_with("embeddings.word_embeddings.weight"))
-                            .ok_or_else(|| {
-                                tensors_error(candle_core::Error::Msg("no word embedding".into()))
-                            })?;
-                        let index = Tensor::new(rows, &Device::Cpu)?;
-                        let pruned = table.index_select(&index, 0).map_err(tensors_error)?;
-                        tensors.insert(name.clone(), pruned);
-                    }
-                    let tensors = tensors
-                        .into_iter()
-                        .map(|(k, t)| Ok((k, t.to_device(device)?)))
-                        .collect::<Result<std::collections::HashMap<_, _>>>()?;
-                    (
-                        VarBuilder::from_tensors(tensors, DType::F32, device),
-                        config,
-                    )
-                } else {
-                    // SAFETY: the file is memory-mapped read-only; tolka never writes to it while loaded.
-                    let vb = unsafe {
-                        VarBuilder::from_mmaped_safetensors(&[&weights_path], DType::F32, device)
-                    }
-                    .map_err(|source| Error::Tensors {
-                        path: weights_path.clone(),
-                        source,
-                    })?;
-                    (vb, config)
-                };
-                Ok((sha256, words, vb, config))
-            })();
+            let loaded = Self::tensors(&weights_path, config, device, adapters, rows, q4_words);
             let tokenizer = tokenizer.join().unwrap_or_else(|_| {
                 Err(Error::Tokenizer(format!(
                     "{}: loading panicked",
@@ -248,6 +191,78 @@ impl Encoder {
                 words,
             },
         ))
+    }
+
+    /// The hash of `weights_path` and its tensors (adapters merged, word embedding restricted
+    /// to `rows`, or kept 4-bit with `q4_words`), with the configuration that fits them.
+    fn tensors(
+        weights_path: &Path,
+        config: BertConfig,
+        device: &Device,
+        adapters: Option<(&Path, &LoraConfig)>,
+        rows: Option<&[u32]>,
+        q4_words: bool,
+    ) -> Result<(
+        String,
+        Option<crate::model::e5s1::Q4Rows>,
+        VarBuilder<'static>,
+        BertConfig,
+    )> {
+        let sha256 = sha256_file(weights_path)?;
+        // The E5S1 header is authoritative for its model's dimensions.
+        let mut words = None;
+        let (vb, config) = if weights_path.extension().is_some_and(|e| e == "e5s1") {
+            let (header, mut tensors, q4) =
+                crate::model::e5s1::load(weights_path, device, rows, q4_words)?;
+            words = q4;
+            let config = crate::model::e5s1::bert_config(&header);
+            if let Some((path, lora)) = adapters {
+                crate::model::lora::merge(&mut tensors, path, lora, &config)?;
+            }
+            (
+                VarBuilder::from_tensors(tensors, DType::F32, device),
+                config,
+            )
+        } else if adapters.is_some() || rows.is_some() {
+            let tensors_error = |source| Error::Tensors {
+                path: weights_path.to_owned(),
+                source,
+            };
+            let mut tensors = candle_core::safetensors::load(weights_path, &Device::Cpu)
+                .map_err(tensors_error)?;
+            if let Some((path, lora)) = adapters {
+                crate::model::lora::merge(&mut tensors, path, lora, &config)?;
+            }
+            if let Some(rows) = rows {
+                let (name, table) = tensors
+                    .iter()
+                    .find(|(name, _)| name.ends_with("embeddings.word_embeddings.weight"))
+                    .ok_or_else(|| {
+                        tensors_error(candle_core::Error::Msg("no word embedding".into()))
+                    })?;
+                let index = Tensor::new(rows, &Device::Cpu)?;
+                let pruned = table.index_select(&index, 0).map_err(tensors_error)?;
+                tensors.insert(name.clone(), pruned);
+            }
+            let tensors = tensors
+                .into_iter()
+                .map(|(k, t)| Ok((k, t.to_device(device)?)))
+                .collect::<Result<std::collections::HashMap<_, _>>>()?;
+            (
+                VarBuilder::from_tensors(tensors, DType::F32, device),
+                config,
+            )
+        } else {
+            // SAFETY: the file is memory-mapped read-only; tolka never writes to it while loaded.
+            let vb =
+                unsafe { VarBuilder::from_mmaped_safetensors(&[weights_path], DType::F32, device) }
+                    .map_err(|source| Error::Tensors {
+                        path: weights_path.to_owned(),
+                        source,
+                    })?;
+            (vb, config)
+        };
+        Ok((sha256, words, vb, config))
     }
 
     /// The tokenizer in `path` (restricted to `vocabulary`), without padding or truncation,
