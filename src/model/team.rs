@@ -45,7 +45,9 @@ thread_local! {
 /// just runs (and [`for_each`] uses rayon).
 pub(crate) fn with_team<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     // More spinning helpers than cores would take the cores from the threads doing work.
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Asked once: the standard library reads the cgroup quota from files on every call.
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let helpers = rayon::current_num_threads().min(cores).saturating_sub(1);
     if helpers == 0
         || rayon::current_thread_index().is_none()
