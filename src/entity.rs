@@ -62,7 +62,10 @@ pub struct Entity {
 ///   storlek 38"), as a [`Value::Product`](crate::rules::Value::Product); the colour and size
 ///   next to it stay entities of their own, and a number inside it is part of its name ("Air
 ///   Max 90");
-/// - matches that overlap no model entity are added.
+/// - matches that overlap no model entity are added;
+/// - an `order_id` keeps the id the model found as its value unless an order-id pattern
+///   matched it: "7781-2290" is `{"kind": "order_id", "value": "7781-2290"}`, not the number
+///   2290 inside it.
 ///
 /// The result is sorted by start.
 pub(crate) fn merge(
@@ -70,6 +73,30 @@ pub(crate) fn merge(
     model: Vec<Entity>,
     matches: Vec<crate::rules::Match>,
 ) -> Vec<Entity> {
+    let mut merged = merge_matches(text, model, matches);
+    for entity in &mut merged {
+        if entity.source == EntitySource::Model && entity.label == "order_id" {
+            own_order_id(entity);
+        }
+    }
+    merged
+}
+
+/// Gives a model's `order_id` its text as the id (without `#` or surrounding punctuation,
+/// in upper case as the order-id rules write it), unless an order-id rule already did.
+fn own_order_id(entity: &mut Entity) {
+    use crate::rules::Value;
+    if matches!(entity.value, Some(Value::OrderId { .. })) {
+        return;
+    }
+    let id = entity.text.trim_matches(|c: char| !c.is_alphanumeric());
+    entity.value = (!id.is_empty()).then(|| Value::OrderId {
+        value: id.to_uppercase(),
+    });
+}
+
+/// [`merge`] before the order ids get their own values.
+fn merge_matches(text: &str, model: Vec<Entity>, matches: Vec<crate::rules::Match>) -> Vec<Entity> {
     if matches.is_empty() {
         return model;
     }
@@ -734,6 +761,43 @@ mod tests {
             source: EntitySource::Model,
             value: None,
         }
+    }
+
+    /// A model `order_id` is the id it covers, whatever number matched inside it; an
+    /// order-id rule's value (upper case, without `#`) stays.
+    #[test]
+    fn model_order_ids_are_their_own_value() {
+        use crate::rules::{Match, MatchSource, Value};
+        let text = "cancel order #7781-2290 or #a-10293 now";
+        let model = |start: usize, end: usize| model_entity(text, "order_id", start, end);
+        let rule = |start: usize, end: usize, value: Value| Match {
+            start,
+            end,
+            label: "number".into(),
+            value,
+            source: MatchSource::Rule,
+            confidence: 0.9,
+        };
+        let number = Value::Number { value: 2290.0 };
+        let rule_id = Value::OrderId {
+            value: "A-10293".into(),
+        };
+        let id = |v: &str| {
+            Some(Value::OrderId {
+                value: v.to_owned(),
+            })
+        };
+        let merged = merge(
+            text,
+            vec![model(13, 23), model(27, 35)],
+            vec![rule(19, 23, number), rule(28, 35, rule_id.clone())],
+        );
+        let values: Vec<_> = merged.iter().map(|e| e.value.clone()).collect();
+        assert_eq!(values, vec![id("7781-2290"), Some(rule_id)]);
+        // Without any rule match, and for a span of punctuation alone.
+        let merged = merge(text, vec![model(12, 23), model(26, 27)], vec![]);
+        let values: Vec<_> = merged.iter().map(|e| e.value.clone()).collect();
+        assert_eq!(values, vec![id("7781-2290"), None]);
     }
 
     #[test]

@@ -1,3 +1,4 @@
+use tolka::rules::Value;
 use tolka::{Analyzer, Device, Error, Precision, SentimentLabel};
 
 use crate::{analyzer, char_slice, model_dir};
@@ -235,6 +236,31 @@ fn entity_offsets_are_character_offsets() {
         .find(|e| e.label == "order_id")
         .unwrap();
     assert_eq!((order.start, order.end), (33, 48));
+}
+
+/// An order number that no order-id pattern knows ("7781-2290", a bare number after "its")
+/// is still an order id when the model tags it: its value is the id, not a number inside it.
+#[test]
+fn model_order_ids_keep_the_whole_id_as_their_value() {
+    for (text, id) in [
+        ("Cancel order 7781-2290 NOW, nobody answers", "7781-2290"),
+        ("hi can u cancel my order pls, its 10045872", "10045872"),
+    ] {
+        let order = analyzer()
+            .analyze(text)
+            .unwrap()
+            .entities
+            .unwrap()
+            .into_iter()
+            .find(|e| e.label == "order_id")
+            .unwrap_or_else(|| panic!("no order id in {text:?}"));
+        assert_eq!(order.text, id);
+        assert_eq!(
+            order.value,
+            Some(Value::OrderId { value: id.into() }),
+            "{text}"
+        );
+    }
 }
 
 #[test]
