@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use crate::model::Precision;
 use crate::model::bert::{encoder_root, fused_qkv};
 use crate::model::e5s1::Q4Rows;
-use crate::model::int8::QDense;
+use crate::model::int8::{self, QDense};
 use crate::model::packed::PackedDense;
 use crate::model::{SendPtr, dense_rows};
 
@@ -377,6 +377,11 @@ impl CpuBert {
         let heads = h / head_dim;
         let eps = config.layer_norm_eps;
         let emb = vb.pp("embeddings");
+        // Whether int8 runs is decided here, on the calling thread, for all layers.
+        let precision = match precision {
+            Precision::Int8 if !int8::available() => Precision::F32,
+            precision => precision,
+        };
         // Layers are read, transposed and packed in parallel.
         let layers = (0..config.num_hidden_layers)
             .into_par_iter()

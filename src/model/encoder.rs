@@ -668,7 +668,8 @@ mod tests {
     }
 
     /// Where the CPU lacks AVX-512 VNNI, asking for int8 loads the f32 path, which computes
-    /// exactly what an f32 encoder computes.
+    /// exactly what an f32 encoder computes. (The layers load on other threads: the flag
+    /// that pretends there is no VNNI is read once, on the loading thread.)
     #[test]
     fn int8_request_falls_back_to_f32_without_vnni() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/base/all-MiniLM-L6-v2");

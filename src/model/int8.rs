@@ -32,6 +32,8 @@ const MR: usize = 12;
 const GROUP: usize = 64;
 /// Products (`rows · inputs · outputs`) below which a layer runs on the calling thread.
 const PARALLEL_MIN: usize = 1 << 21;
+/// [`PARALLEL_MIN`] inside a spinning team ([`crate::model::team`]).
+const PARALLEL_MIN_TEAM: usize = 1 << 17;
 
 #[cfg(test)]
 thread_local! {
@@ -151,10 +153,15 @@ impl QDense {
             // columns of `out`, which is [rows, outputs] (asserted above).
             unsafe { self.block(b, a_ref, s_ref, rows, out_ptr) }
         };
-        if rows * self.inputs * self.outputs < PARALLEL_MIN {
+        let min = if crate::model::team::active() {
+            PARALLEL_MIN_TEAM
+        } else {
+            PARALLEL_MIN
+        };
+        if rows * self.inputs * self.outputs < min {
             (0..self.blocks).for_each(block);
         } else {
-            (0..self.blocks).into_par_iter().for_each(block);
+            crate::model::team::for_each(self.blocks, &block);
         }
         ACTIVATIONS.with(|c| c.set((a, row_scales)));
     }
