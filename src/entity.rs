@@ -49,7 +49,8 @@ pub struct Entity {
 /// - an e-mail address, phone number, URL, card, IBAN or personal identity number is one
 ///   checked unit, so a model entity that overlaps such a match gives way to it (the model's
 ///   `order_id` over a Luhn-valid card number, or "anna" of "anna@example.se" as a
-///   `person_name`);
+///   `person_name`); so does a model `order_id` that overlaps an amount of money ("1299" of
+///   "I want my 1299 kr back");
 /// - no learned type is a date or a time, so a model entity that lies inside a date, time,
 ///   interval or duration match gives way to it (the English model's `person_name` "fredag"
 ///   in Swedish "på fredag"); one that reaches beyond it keeps its label ("christmas
@@ -63,7 +64,7 @@ pub struct Entity {
 ///   next to it stay entities of their own, and a number inside it is part of its name ("Air
 ///   Max 90");
 /// - matches that overlap no model entity are added;
-/// - an `order_id` keeps the id the model found as its value unless an order-id pattern
+/// - an `order_id` has the id the model found as its value unless an order-id pattern
 ///   matched it: "7781-2290" is `{"kind": "order_id", "value": "7781-2290"}`, not the number
 ///   2290 inside it.
 ///
@@ -122,9 +123,12 @@ fn merge_matches(text: &str, model: Vec<Entity>, matches: Vec<crate::rules::Matc
     for mut entity in model {
         // A checked unit (card, IBAN, personal number, e-mail, phone, URL) wins over any
         // model entity it overlaps: "4111 1111 1111 1111" is a card, not an `order_id`.
-        let fragment = ruled
-            .iter()
-            .any(|r| atomic(r.value.as_ref()) && r.start < entity.end && entity.start < r.end);
+        let order_id = entity.label == "order_id";
+        let fragment = ruled.iter().any(|r| {
+            (atomic(r.value.as_ref()) || order_id && money(r.value.as_ref()))
+                && r.start < entity.end
+                && entity.start < r.end
+        });
         let overlap = |r: &Entity| {
             r.end
                 .min(entity.end)
@@ -391,6 +395,11 @@ fn atomic(value: Option<&crate::rules::Value>) -> bool {
                 | Value::PersonalNumber { .. }
         )
     )
+}
+
+/// Whether a value is an amount of money ("1299 kr" is never an order number).
+fn money(value: Option<&crate::rules::Value>) -> bool {
+    matches!(value, Some(crate::rules::Value::Money { .. }))
 }
 
 /// Whether a value is a point or stretch of time.
@@ -798,6 +807,35 @@ mod tests {
         let merged = merge(text, vec![model(12, 23), model(26, 27)], vec![]);
         let values: Vec<_> = merged.iter().map(|e| e.value.clone()).collect();
         assert_eq!(values, vec![id("7781-2290"), None]);
+    }
+
+    /// An amount of money is never an order number: the model's `order_id` "1299" of
+    /// "1299 kr" gives way to the money.
+    #[test]
+    fn model_order_ids_give_way_to_money() {
+        use crate::rules::{Match, MatchSource, Value};
+        let text = "I want my 1299 kr back";
+        let money = Value::Money {
+            amount: "1299.00".into(),
+            currency: "SEK".into(),
+        };
+        let merged = merge(
+            text,
+            vec![model_entity(text, "order_id", 10, 14)],
+            vec![Match {
+                start: 10,
+                end: 17,
+                label: "money".into(),
+                value: money.clone(),
+                source: MatchSource::Rule,
+                confidence: 0.9,
+            }],
+        );
+        let got: Vec<_> = merged
+            .iter()
+            .map(|e| (e.label.as_str(), e.text.as_str(), e.value.as_ref()))
+            .collect();
+        assert_eq!(got, vec![("money", "1299 kr", Some(&money))]);
     }
 
     #[test]
