@@ -14,7 +14,9 @@
 //! - numeric dates: `15.2.2026` (day first) with a year, Swedish also `den 15.2` with a cue;
 //!   `2/15` (en: month first) with a cue or a year;
 //! - a range of two dates ("from Monday to Wednesday") is the days from the first through
-//!   the second.
+//!   the second; so is a range of days in one month ("3-10 January", "from 3 to 10 January",
+//!   "January 3 to 10", "3–10 januari", "mellan den 3 och 10 januari"), in the month and year
+//!   of its last day.
 
 use chrono::{
     DateTime, Datelike, Days, Duration, FixedOffset, Months, NaiveDate, NaiveTime, TimeZone,
@@ -66,6 +68,12 @@ pub(crate) struct DateRules {
     holiday: Regex,
     /// Durations with a fraction word: "a quarter of an hour", "en kvart", "en halvtimme".
     fraction: Regex,
+    /// The first day of a range before a day and month, matched on the text before it:
+    /// "from 3 to " (10 January), "3-" (10 januari), "mellan den 3 och ".
+    first_day: Regex,
+    /// The last day of a range after a month and day, matched on the text after it:
+    /// (January 3) " to 10", "-10th".
+    last_day: Option<Regex>,
 }
 
 const EN_HOURS: &str = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve";
@@ -96,6 +104,12 @@ impl DateRules {
                 iso: re(r"\b([0-9]{4})-([0-9]{2})-([0-9]{2})\b"),
                 month_cue: re(&format!(
                     r"(?i)\b(in|next|this|during|until|by|since|last|early|late|mid)\s+({EN_MONTHS_FULL})\b(?:\s+([0-9]{{4}})\b)?"
+                )),
+                first_day: re(
+                    r"(?i)(?:\b(?P<cue>from|between)\s+)?(?:the\s+)?\b(?P<d>[0-9]{1,2})(?:st|nd|rd|th)?\s*(?P<sep>-|–|to|until|till|through|thru|and)\s*$",
+                ),
+                last_day: Some(re(
+                    r"(?i)^\s*(?:-|–|to|until|till|through|thru)\s*(?:the\s+)?(?P<d>[0-9]{1,2})(?:st|nd|rd|th)?\b",
                 )),
                 period: re(r"(?i)\b(next|this|last)\s+(week|month|year)\b"),
                 clock: re(
@@ -142,6 +156,10 @@ impl DateRules {
                 )),
                 month_day: None,
                 iso: re(r"\b([0-9]{4})-([0-9]{2})-([0-9]{2})\b"),
+                first_day: re(
+                    r"(?i)(?:\b(?P<cue>från|mellan)\s+)?(?:den\s+)?\b(?P<d>[0-9]{1,2})(?::e|:a)?\s*(?P<sep>-|–|till|och)\s*(?:den\s+)?$",
+                ),
+                last_day: None,
                 month_cue: re(&format!(
                     r"(?i)\b(i|nästa|till|under|från|efter|före|innan|förra|början\s+av|slutet\s+av|mitten\s+av)\s+({SV_MONTHS_FULL})\b(?:\s+([0-9]{{4}})\b)?"
                 )),
@@ -253,12 +271,19 @@ impl DateRules {
                     continue;
                 };
                 let year = c.get(3).and_then(|y| y.as_str().parse::<i32>().ok());
-                push(
-                    m.start(),
-                    m.end(),
-                    resolve_day_month(today, year, month, day).map(date),
-                    0.95,
-                );
+                let resolved = resolve_day_month(today, year, month, day);
+                push(m.start(), m.end(), resolved.map(date), 0.95);
+                // A range of days in this month: "3-10 January", "January 3 to 10".
+                let Some(resolved) = resolved else { continue };
+                let range = if day_group == 1 {
+                    self.first_day_before(text, m.start(), day, resolved)
+                } else {
+                    self.last_day_after(text, m.end(), day, resolved)
+                };
+                if let Some((start, end, (from, to))) = range {
+                    let span = (start.min(m.start()), end.max(m.end()));
+                    push(span.0, span.1, interval(now, (from, to)), 0.9);
+                }
             }
         }
         for c in self.numeric.captures_iter(text) {
@@ -403,6 +428,52 @@ impl DateRules {
             push(m.start(), m.end(), day.map(date), 0.9);
         }
         date_ranges(text, now, first, out);
+    }
+
+    /// The range that ends with the day and month at `at` (`day` of `last`'s month): its
+    /// first day written just before ("from 3 to", "3-", "mellan den 3 och"), as the match's
+    /// span and the days `[first, last + 1)`. "and" / "och" need "between" / "mellan".
+    fn first_day_before(
+        &self,
+        text: &str,
+        at: usize,
+        day: u32,
+        last: NaiveDate,
+    ) -> Option<(usize, usize, (NaiveDate, NaiveDate))> {
+        // The words of a range fit in a few dozen bytes; a long text is not rescanned.
+        let mut from = at.saturating_sub(48);
+        while !text.is_char_boundary(from) {
+            from -= 1;
+        }
+        let c = self.first_day.captures(&text[from..at])?;
+        let sep = c["sep"].to_lowercase();
+        if matches!(sep.as_str(), "and" | "och") && c.name("cue").is_none() {
+            return None;
+        }
+        let first: u32 = c["d"].parse().ok()?;
+        if first == 0 || first >= day {
+            return None;
+        }
+        let start = from + c.name("cue").map_or(c.name("d")?.start(), |g| g.start());
+        Some((start, at, (last.with_day(first)?, last.succ_opt()?)))
+    }
+
+    /// The range that starts with the month and day ending at `at` (`first`): its last day
+    /// written just after (" to 10", "-10th"), as the match's span and `[first, last + 1)`.
+    fn last_day_after(
+        &self,
+        text: &str,
+        at: usize,
+        day: u32,
+        first: NaiveDate,
+    ) -> Option<(usize, usize, (NaiveDate, NaiveDate))> {
+        let c = self.last_day.as_ref()?.captures(&text[at..])?;
+        let last: u32 = c["d"].parse().ok()?;
+        if last <= day || last > 31 {
+            return None;
+        }
+        let end = at + c.get(0)?.end();
+        Some((at, end, (first, first.with_day(last)?.succ_opt()?)))
     }
 
     /// Times of day and time ranges.

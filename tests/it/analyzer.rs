@@ -263,6 +263,35 @@ fn model_order_ids_keep_the_whole_id_as_their_value() {
     }
 }
 
+/// A range of days in one month is one date entity, the interval of those days, beside
+/// what the model finds in the message.
+#[test]
+fn a_range_of_days_is_one_interval() {
+    use chrono::Datelike;
+    for text in [
+        "I'll be away from 3 to 10 January, can you hold the package?",
+        "Jag är bortrest 3–10 januari, kan ni hålla paketet?",
+    ] {
+        let dates: Vec<_> = analyzer()
+            .analyze(text)
+            .unwrap()
+            .entities
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.label == "date")
+            .collect();
+        assert_eq!(dates.len(), 1, "{text}: {dates:?}");
+        let Some(Value::Interval { from, to }) = dates[0].value else {
+            panic!("{text}: {:?}", dates[0].value);
+        };
+        assert_eq!(
+            (from.month(), from.day(), to.month(), to.day()),
+            (1, 3, 1, 11),
+            "{text}"
+        );
+    }
+}
+
 #[test]
 fn empty_and_whitespace_texts_are_out_of_scope_and_neutral() {
     // Invisible text too: zero-width space and joiner, BOM, soft hyphen, a lone combining
