@@ -18,6 +18,8 @@ static SIZE: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\b(?:",
         // "EU 42", "US 8.5", "UK 7", "size EU 42", "storlek 38", "strl 140", "size 10"
         r"(?:(?:size|storlek|strl|stl)\.?\s*)?(?P<sys>EU|US|UK)\s*(?P<shoe>[1-5]?[0-9](?:[.,]5)?)",
+        // "size 32/34", "storlek 32/34": jeans' waist and length
+        r"|(?:size|storlek|strl|stl)\.?\s*:?\s*(?P<w2>[2-5][0-9])\s*/\s*(?P<l2>[2-3][0-9])",
         r"|(?:size|storlek|strl|stl)\.?\s*:?\s*(?P<num>[1-9][0-9]{0,2}(?:[.,]5)?)",
         // "W32 L34", "W32/L34"
         r"|W\s?(?P<w>[2-5][0-9])\s*[/ ]\s*L\s?(?P<l>[2-3][0-9])",
@@ -28,6 +30,8 @@ static SIZE: LazyLock<Regex> = LazyLock::new(|| {
         // "size M", "storlek S", "i storlek L"
         r"|(?:size|storlek|strl|stl)\.?\s*:?\s*(?P<cued>XXXS|XXS|XS|S|M|L|XL|XXL|XXXL|[2-5]XL)",
         r"|(?:size|storlek|strl|stl)\.?\s*:?\s*(?P<cuedword>small|medium|large|x-?large|extra[ -]large|x-?small|extra[ -]small)",
+        // "in M", "i S": a capital S, M or L after "in" / "i" (the size is the letter alone)
+        r"|(?:in|i)\s+(?-i:(?P<after_in>S|M|L))",
         // "XL", "XXL", "3XL", "XS" on their own
         r"|(?-i:(?P<letter>XXXS|XXS|XS|XL|XXL|XXXL|[2-5]XL))",
         r"|(?P<word>medium|x-?large|extra[ -]large|x-?small|extra[ -]small)",
@@ -37,7 +41,8 @@ static SIZE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Sizes: shoe sizes with a system or a cue ("size 42", "EU 42", "storlek 38"), letter sizes
-/// (XS–XXXL, "medium", "size M"), W/L ("W32 L34"), children's sizes ("140 cl"), "one size".
+/// (XS–XXXL, "medium", "size M", a capital "M" after "in" / "i"), W/L ("W32 L34", "size
+/// 32/34"), children's sizes ("140 cl"), "one size".
 pub(crate) fn sizes(text: &str, out: &mut Vec<Cand>) {
     for c in SIZE.captures_iter(text) {
         let Some(all) = c.get(0) else { continue };
@@ -48,7 +53,10 @@ pub(crate) fn sizes(text: &str, out: &mut Vec<Cand>) {
             (n.as_str().replace(',', "."), sys.as_str().to_uppercase())
         } else if let Some(n) = c.name("num") {
             (n.as_str().replace(',', "."), "number".to_owned())
-        } else if let (Some(w), Some(l)) = (c.name("w"), c.name("l")) {
+        } else if let (Some(w), Some(l)) = (
+            c.name("w").or_else(|| c.name("w2")),
+            c.name("l").or_else(|| c.name("l2")),
+        ) {
             (
                 format!("W{} L{}", w.as_str(), l.as_str()),
                 "waist_length".to_owned(),
@@ -64,7 +72,8 @@ pub(crate) fn sizes(text: &str, out: &mut Vec<Cand>) {
         } else if c.name("one").is_some() {
             ("one size".to_owned(), "one_size".to_owned())
         } else if let Some(l) = c
-            .name("cued")
+            .name("after_in")
+            .or_else(|| c.name("cued"))
             .or_else(|| c.name("letter"))
             .or_else(|| c.name("cuedword"))
             .or_else(|| c.name("word"))
@@ -73,9 +82,10 @@ pub(crate) fn sizes(text: &str, out: &mut Vec<Cand>) {
         } else {
             continue;
         };
+        let span = c.name("after_in").unwrap_or(all);
         out.push(Cand::new(
-            all.start(),
-            all.end(),
+            span.start(),
+            span.end(),
             Extractor::Size,
             Value::Size { value, system },
             0.9,
