@@ -49,8 +49,8 @@ pub struct Entity {
 /// - an e-mail address, phone number, URL, card, IBAN or personal identity number is one
 ///   checked unit, so a model entity that overlaps such a match gives way to it (the model's
 ///   `order_id` over a Luhn-valid card number, or "anna" of "anna@example.se" as a
-///   `person_name`); so does a model `order_id` that overlaps an amount of money ("1299" of
-///   "I want my 1299 kr back");
+///   `person_name`); so does a model `order_id` that overlaps an amount of money, a size or
+///   a quantity ("1299" of "I want my 1299 kr back", "44" of "size 44");
 /// - no learned type is a date or a time, so a model entity that lies inside a date, time,
 ///   interval or duration match gives way to it (the English model's `person_name` "fredag"
 ///   in Swedish "på fredag"); one that reaches beyond it keeps its label ("christmas
@@ -83,17 +83,27 @@ pub(crate) fn merge(
     merged
 }
 
-/// Gives a model's `order_id` its text as the id (without `#` or surrounding punctuation,
-/// in upper case as the order-id rules write it), unless an order-id rule already did.
+/// Trims a model's `order_id` to the id (no `#`, space or punctuation at either end: the
+/// model's span of "Order no. 300219876 - Nike" can take in ". " and " -") and gives it that
+/// id as its value (in upper case, as the order-id rules write it), unless an order-id rule
+/// already did.
 fn own_order_id(entity: &mut Entity) {
     use crate::rules::Value;
-    if matches!(entity.value, Some(Value::OrderId { .. })) {
+    let edge = |c: char| !c.is_alphanumeric();
+    let id = entity.text.trim_matches(edge);
+    if id.is_empty() {
         return;
     }
-    let id = entity.text.trim_matches(|c: char| !c.is_alphanumeric());
-    entity.value = (!id.is_empty()).then(|| Value::OrderId {
-        value: id.to_uppercase(),
-    });
+    let lead = entity.text.chars().take_while(|&c| edge(c)).count();
+    let trail = entity.text.chars().rev().take_while(|&c| edge(c)).count();
+    entity.start += lead;
+    entity.end -= trail;
+    entity.text = id.to_owned();
+    if !matches!(entity.value, Some(Value::OrderId { .. })) {
+        entity.value = Some(Value::OrderId {
+            value: entity.text.to_uppercase(),
+        });
+    }
 }
 
 /// [`merge`] before the order ids get their own values.
@@ -125,7 +135,7 @@ fn merge_matches(text: &str, model: Vec<Entity>, matches: Vec<crate::rules::Matc
         // model entity it overlaps: "4111 1111 1111 1111" is a card, not an `order_id`.
         let order_id = entity.label == "order_id";
         let fragment = ruled.iter().any(|r| {
-            (atomic(r.value.as_ref()) || order_id && money(r.value.as_ref()))
+            (atomic(r.value.as_ref()) || order_id && measure(r.value.as_ref()))
                 && r.start < entity.end
                 && entity.start < r.end
         });
@@ -397,9 +407,19 @@ fn atomic(value: Option<&crate::rules::Value>) -> bool {
     )
 }
 
-/// Whether a value is an amount of money ("1299 kr" is never an order number).
-fn money(value: Option<&crate::rules::Value>) -> bool {
-    matches!(value, Some(crate::rules::Value::Money { .. }))
+/// Whether a value is an amount, size or quantity: "1299 kr", "size 44" or "3 st" is never
+/// an order number.
+fn measure(value: Option<&crate::rules::Value>) -> bool {
+    use crate::rules::Value;
+    matches!(
+        value,
+        Some(
+            Value::Money { .. }
+                | Value::PriceRange { .. }
+                | Value::Size { .. }
+                | Value::Quantity { .. }
+        )
+    )
 }
 
 /// Whether a value is a point or stretch of time.
@@ -803,39 +823,63 @@ mod tests {
         );
         let values: Vec<_> = merged.iter().map(|e| e.value.clone()).collect();
         assert_eq!(values, vec![id("7781-2290"), Some(rule_id)]);
-        // Without any rule match, and for a span of punctuation alone.
+        // Without any rule match, and for a span of punctuation alone; the span loses the
+        // space and `#` at its start.
         let merged = merge(text, vec![model(12, 23), model(26, 27)], vec![]);
         let values: Vec<_> = merged.iter().map(|e| e.value.clone()).collect();
         assert_eq!(values, vec![id("7781-2290"), None]);
+        let first = &merged[0];
+        assert_eq!(
+            (first.text.as_str(), first.start, first.end),
+            ("7781-2290", 14, 23)
+        );
+        assert_eq!(&text[first.start..first.end], first.text);
     }
 
-    /// An amount of money is never an order number: the model's `order_id` "1299" of
-    /// "1299 kr" gives way to the money.
+    /// An amount of money or a size is never an order number: the model's `order_id`
+    /// "1299" of "1299 kr" and "44" of "size 44" give way to them.
     #[test]
-    fn model_order_ids_give_way_to_money() {
+    fn model_order_ids_give_way_to_money_and_sizes() {
         use crate::rules::{Match, MatchSource, Value};
-        let text = "I want my 1299 kr back";
+        let text = "I want my 1299 kr back, size 44";
+        let rule = |label: &str, start: usize, end: usize, value: Value| Match {
+            start,
+            end,
+            label: label.into(),
+            value,
+            source: MatchSource::Rule,
+            confidence: 0.9,
+        };
         let money = Value::Money {
             amount: "1299.00".into(),
             currency: "SEK".into(),
         };
+        let size = Value::Size {
+            value: "44".into(),
+            system: "number".into(),
+        };
         let merged = merge(
             text,
-            vec![model_entity(text, "order_id", 10, 14)],
-            vec![Match {
-                start: 10,
-                end: 17,
-                label: "money".into(),
-                value: money.clone(),
-                source: MatchSource::Rule,
-                confidence: 0.9,
-            }],
+            vec![
+                model_entity(text, "order_id", 10, 14),
+                model_entity(text, "order_id", 29, 31),
+            ],
+            vec![
+                rule("money", 10, 17, money.clone()),
+                rule("size", 24, 31, size.clone()),
+            ],
         );
         let got: Vec<_> = merged
             .iter()
             .map(|e| (e.label.as_str(), e.text.as_str(), e.value.as_ref()))
             .collect();
-        assert_eq!(got, vec![("money", "1299 kr", Some(&money))]);
+        assert_eq!(
+            got,
+            vec![
+                ("money", "1299 kr", Some(&money)),
+                ("size", "size 44", Some(&size))
+            ]
+        );
     }
 
     #[test]

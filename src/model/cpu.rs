@@ -609,6 +609,31 @@ unsafe fn attend_generic(
     }
 }
 
+/// The scores of one query row: on the stack for texts of up to 64 tokens.
+#[derive(Default)]
+struct Scores {
+    stack: Option<[f32; 64]>,
+    heap: Vec<f32>,
+}
+
+impl Scores {
+    fn of(&mut self, len: usize) -> &mut [f32] {
+        if len <= 64 {
+            &mut self.stack.insert([0f32; 64])[..len]
+        } else {
+            self.heap.resize(len, 0f32);
+            &mut self.heap[..]
+        }
+    }
+}
+
+/// Where a 32-dimension head's query of the first token of `(start, len)` sits in `qkv`;
+/// panics unless all of the text's rows, keys and values of the head lie inside it.
+fn head32(qkv: &[f32], h: usize, (start, len): (usize, usize), head: usize) -> *const f32 {
+    assert!(qkv.len() >= (start + len) * 3 * h && head * 32 + 32 <= h);
+    qkv[start * 3 * h + head * 32..].as_ptr()
+}
+
 /// [`attend`] for heads of 32 dimensions (MiniLM, e5-small) on AVX2 with FMA: a query, a
 /// key or a value is four vectors, so a score is four multiply-adds and one horizontal sum,
 /// and the context row stays in four registers.
@@ -625,22 +650,14 @@ unsafe fn attend32_avx2(
     head: usize,
 ) {
     use std::arch::x86_64::*;
-    const D: usize = 32;
     let stride = 3 * h;
-    assert!(qkv.len() >= (start + len) * stride && head * D + D <= h);
-    let mut stack = [0f32; 64];
-    let mut heap = Vec::new();
-    let probs = if len <= stack.len() {
-        &mut stack[..len]
-    } else {
-        heap.resize(len, 0f32);
-        &mut heap[..]
-    };
-    // SAFETY: rows `start..start + len` of `qkv` hold this head's query, key and value at
-    // `head·D`, `h + head·D` and `2h + head·D` (asserted above); the context writes are the
-    // caller's contract.
+    let base = head32(qkv, h, (start, len), head);
+    let mut scores = Scores::default();
+    let probs = scores.of(len);
+    // SAFETY: `base` is the query of the text's first token for this head, with the key and
+    // value `h` and `2h` further and a row every `stride` (checked by `head32`); the context
+    // writes are the caller's contract.
     unsafe {
-        let base = qkv.as_ptr().add(start * stride + head * D);
         let load4 = |p: *const f32| [0, 8, 16, 24].map(|o| _mm256_loadu_ps(p.add(o)));
         for i in 0..len {
             let q = load4(base.add(i * stride));
@@ -668,7 +685,7 @@ unsafe fn attend32_avx2(
                     *c = _mm256_fmadd_ps(p, v, *c);
                 }
             }
-            let o = out.get().add((start + i) * h + head * D);
+            let o = out.get().add((start + i) * h + head * 32);
             for (k, c) in c.into_iter().enumerate() {
                 _mm256_storeu_ps(o.add(8 * k), c);
             }
@@ -706,22 +723,14 @@ unsafe fn attend_d32(
     head: usize,
 ) {
     use std::arch::x86_64::*;
-    const D: usize = 32;
     let stride = 3 * h;
-    assert!(qkv.len() >= (start + len) * stride && head * D + D <= h);
-    let mut stack = [0f32; 64];
-    let mut heap = Vec::new();
-    let probs = if len <= stack.len() {
-        &mut stack[..len]
-    } else {
-        heap.resize(len, 0f32);
-        &mut heap[..]
-    };
-    // SAFETY: rows `start..start + len` of `qkv` hold this head's query, key and value at
-    // `head·D`, `h + head·D` and `2h + head·D` (asserted above); the context writes are the
-    // caller's contract.
+    let base = head32(qkv, h, (start, len), head);
+    let mut scores = Scores::default();
+    let probs = scores.of(len);
+    // SAFETY: `base` is the query of the text's first token for this head, with the key and
+    // value `h` and `2h` further and a row every `stride` (checked by `head32`); the context
+    // writes are the caller's contract.
     unsafe {
-        let base = qkv.as_ptr().add(start * stride + head * D);
         for i in 0..len {
             let q = base.add(i * stride);
             let (q0, q1) = (_mm512_loadu_ps(q), _mm512_loadu_ps(q.add(16)));
@@ -742,7 +751,7 @@ unsafe fn attend_d32(
                 c0 = _mm512_fmadd_ps(p, _mm512_loadu_ps(v), c0);
                 c1 = _mm512_fmadd_ps(p, _mm512_loadu_ps(v.add(16)), c1);
             }
-            let o = out.get().add((start + i) * h + head * D);
+            let o = out.get().add((start + i) * h + head * 32);
             _mm512_storeu_ps(o, c0);
             _mm512_storeu_ps(o.add(16), c1);
         }
