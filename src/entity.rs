@@ -403,6 +403,7 @@ fn atomic(value: Option<&crate::rules::Value>) -> bool {
                 | Value::Card { .. }
                 | Value::Iban { .. }
                 | Value::PersonalNumber { .. }
+                | Value::TrackingNumber { .. }
         )
     )
 }

@@ -20,6 +20,7 @@
 //! | `phone` | international `+46 70 123 45 67`, `0046 8 123 456 78`, `+44 (0)20 7946 0958`; national by region ([`RuleConfig::phone_regions`], default Sweden `070-123 45 67`, `08-123 456 78` and the NANP `(212) 555-0147`, `1-800-275-2273`); written with a trunk prefix or `(area code)` in groups ([`RuleConfig::phone_formatted_regions`]: `0121 234 5678`, `090-1234-5678`, `(11) 2345-6789`); valid by libphonenumber's metadata | [`Value::Phone`] (E.164) |
 //! | `url` | `https://x.se/a`, `www.shop.se`, `shop.se/rea` | [`Value::Url`] |
 //! | `order_id` | `order #A-10293` (configurable patterns) | [`Value::OrderId`] |
+//! | `tracking_number` | UPS `1Z999AA10123456784` and UPU S10 `RR123456785SE` with their check digits; any 8–30 letters and digits after "tracking number", "spårningsnummer", "kollinummer", "sändnings-id" | [`Value::TrackingNumber`] (compact, upper case; carrier `ups`, `post` or none) |
 //! | `postal_code` | `123 45`, `zip 90210` | [`Value::PostalCode`] |
 //! | `card` | 13–19 digits with an issuer's prefix and one of its lengths (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Mir, Maestro) and a Luhn check digit; grouped with spaces (also U+00A0, U+2009, U+202F), hyphens or dots, ASCII or full-width digits | [`Value::Card`] (brand, last four) |
 //! | `personal_number` | `YYMMDD-NNNN`, `YYMMDD+NNNN`, `YYYYMMDD-NNNN`, without separator, samordningsnummer (day + 60); valid date and Luhn | [`Value::PersonalNumber`] |
@@ -28,8 +29,8 @@
 //!
 //! **Overlap policy.** Candidates from all extractors (and, without a locale in the
 //! [`Context`], from every configured locale) are resolved greedily: the longest span wins;
-//! between equally long spans the higher-priority extractor wins (order id, which needs an
-//! explicit cue such as "order" or "#", > card > personal number >
+//! between equally long spans the higher-priority extractor wins (tracking number > order id,
+//! which needs an explicit cue such as "order" or "#", > card > personal number >
 //! IBAN > e-mail > URL > phone > price range > money > size = colour = time > date >
 //! duration > quantity > ordinal > postal code > catalog > number), then the locale that the
 //! text looks most like. So "under $50" is one `price_range`, "20 dollars 43 cents" one
@@ -53,6 +54,7 @@ mod numbers;
 mod pii;
 mod shopping;
 mod text;
+mod tracking;
 mod value;
 
 #[cfg(test)]
@@ -104,11 +106,12 @@ pub enum Extractor {
     PriceRange,
     Size,
     Color,
+    TrackingNumber,
 }
 
 impl Extractor {
     /// Every extractor.
-    pub const ALL: [Extractor; 19] = [
+    pub const ALL: [Extractor; 20] = [
         Extractor::Money,
         Extractor::Number,
         Extractor::Ordinal,
@@ -128,6 +131,7 @@ impl Extractor {
         Extractor::PriceRange,
         Extractor::Size,
         Extractor::Color,
+        Extractor::TrackingNumber,
     ];
 
     /// The match label (catalog matches use the entry's type instead).
@@ -152,6 +156,7 @@ impl Extractor {
             Extractor::PriceRange => "price_range",
             Extractor::Size => "size",
             Extractor::Color => "color",
+            Extractor::TrackingNumber => "tracking_number",
         }
     }
 
@@ -164,6 +169,7 @@ impl Extractor {
             Extractor::Email => 12,
             Extractor::Url => 11,
             Extractor::Phone => 10,
+            Extractor::TrackingNumber => 17,
             Extractor::OrderId => 16,
             Extractor::PriceRange => 9,
             Extractor::Money => 8,
@@ -565,6 +571,9 @@ impl Rules {
         }
         if self.on(Extractor::OrderId) {
             self.contact.order_ids(text, out);
+        }
+        if self.on(Extractor::TrackingNumber) {
+            tracking::tracking_numbers(text, out);
         }
         if self.on(Extractor::PostalCode) {
             self.contact.postal_codes(text, locales, out);

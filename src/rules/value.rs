@@ -73,6 +73,13 @@ pub enum Value {
     Url { value: String },
     /// A shop order id, upper-cased.
     OrderId { value: String },
+    /// A parcel tracking number, compact and upper-cased; `carrier` is `ups` or `post` (a
+    /// national postal service's UPU S10 number, its country in the last two letters) where
+    /// the check digit says so, else none (a number named as a tracking number).
+    TrackingNumber {
+        value: String,
+        carrier: Option<String>,
+    },
     /// A postal code and its ISO 3166 country (`SE`, `US`).
     PostalCode { value: String, country: String },
     /// A payment card (issuer prefix, length and Luhn check); only the brand (`visa`,

@@ -292,6 +292,39 @@ fn a_range_of_days_is_one_interval() {
     }
 }
 
+/// Tracking numbers come out as themselves, not as order ids or numbers: a UPS number by
+/// its check digit, any number after "spårningsnummer".
+#[test]
+fn tracking_numbers_are_their_own_entities() {
+    for (text, id, carrier) in [
+        (
+            "my tracking number is 1Z999AA10123456784, where is it?",
+            "1Z999AA10123456784",
+            Some("ups"),
+        ),
+        (
+            "hej, spårningsnummer 00370712345678901234 står still sedan i måndags",
+            "00370712345678901234",
+            None,
+        ),
+    ] {
+        let entities = analyzer().analyze(text).unwrap().entities.unwrap();
+        let tracking: Vec<_> = entities
+            .iter()
+            .filter(|e| e.text.contains(&id[..8]))
+            .collect();
+        assert_eq!(tracking.len(), 1, "{text}: {entities:?}");
+        assert_eq!(tracking[0].label, "tracking_number", "{text}");
+        assert_eq!(
+            tracking[0].value,
+            Some(Value::TrackingNumber {
+                value: id.into(),
+                carrier: carrier.map(str::to_owned),
+            })
+        );
+    }
+}
+
 #[test]
 fn empty_and_whitespace_texts_are_out_of_scope_and_neutral() {
     // Invisible text too: zero-width space and joiner, BOM, soft hyphen, a lone combining

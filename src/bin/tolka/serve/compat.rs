@@ -353,6 +353,10 @@ fn duckling_value(m: &Match, reference_time: DateTime<FixedOffset>) -> Option<(&
             json!({"type": "value", "issuer": brand, "last4": last4}),
         ),
         Value::OrderId { value: v } => ("order-id", value(json!(v))),
+        Value::TrackingNumber { value: v, carrier } => (
+            "tracking-number",
+            json!({"type": "value", "value": v, "carrier": carrier}),
+        ),
         Value::PostalCode { value: v, country } => (
             "postal-code",
             json!({"type": "value", "value": v, "country": country}),
