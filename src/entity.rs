@@ -50,7 +50,9 @@ pub struct Entity {
 ///   checked unit, so a model entity that overlaps such a match gives way to it (the model's
 ///   `order_id` over a Luhn-valid card number, or "anna" of "anna@example.se" as a
 ///   `person_name`); so does a model `order_id` that overlaps an amount of money, a size or
-///   a quantity ("1299" of "I want my 1299 kr back", "44" of "size 44");
+///   a quantity ("1299" of "I want my 1299 kr back", "44" of "size 44"); and any model
+///   entity that overlaps a payment method (the `brand` "Klarna" of "can I pay with
+///   Klarna?");
 /// - no learned type is a date or a time, so a model entity that lies inside a date, time,
 ///   interval or duration match gives way to it (the English model's `person_name` "fredag"
 ///   in Swedish "på fredag"); one that reaches beyond it keeps its label ("christmas
@@ -135,7 +137,9 @@ fn merge_matches(text: &str, model: Vec<Entity>, matches: Vec<crate::rules::Matc
         // model entity it overlaps: "4111 1111 1111 1111" is a card, not an `order_id`.
         let order_id = entity.label == "order_id";
         let fragment = ruled.iter().any(|r| {
-            (atomic(r.value.as_ref()) || order_id && measure(r.value.as_ref()))
+            (atomic(r.value.as_ref())
+                || order_id && measure(r.value.as_ref())
+                || matches!(r.value, Some(crate::rules::Value::PaymentMethod { .. })))
                 && r.start < entity.end
                 && entity.start < r.end
         });

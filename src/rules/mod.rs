@@ -9,6 +9,7 @@
 //! | `money` | `499 kr`, `$1,299.99`, `1 299,50 kr`, `20 bucks`, `femtio kronor`, `99:-`, `CAD 3.03`, `USD3.14`, `Rs 20`, `$10K`, `10k kr`, `3 million dollars`, `3 mkr`, `5 tkr`, `20 dollars 43 cents`, `två kronor och 23 öre`, `50 öre` | [`Value::Money`] |
 //! | `price_range` | `under $50`, `at least 100 dollars`, `between 20 and 30 euros`, `$20-$30`, `max 500 kr`, `upp till 300 kr`, `från 200 kr`, `mellan 100 och 200 kr` | [`Value::PriceRange`] |
 //! | `size` | `size 42`, `EU 42`, `US 8.5`, `XL`, `3XL`, `medium`, `W32 L34`, `one size`, `storlek 38`, `storlek M`, `140 cl` | [`Value::Size`] |
+//! | `payment_method` | `Klarna`, `Swish`, `PayPal`, `Apple Pay`, `Google Pay`, `Vipps`, `MobilePay`, `Trustly`, `Afterpay`, `credit card`, `kreditkort`, `bank transfer`, `banköverföring`, `cash on delivery`, `postförskott` | [`Value::PaymentMethod`] |
 //! | `color` | `black`, `light blue`, `navy`, `svart`, `svarta`, `grått`, `ljusblå`, `mörkgröna` | [`Value::Color`] (canonical English name) |
 //! | `number` | `250`, `two hundred and fifty`, `tvåhundrafemtio`, `3 million`, `2,5 miljoner`, `half`, `one and a half`, `en och en halv`, `a dozen`, `ett dussin`, `nought`, `nil`, `a couple`, `ett par` (not "one" after a determiner: "the blue one", "this one", "no one"; not "a" / "en" alone) | [`Value::Number`] |
 //! | `quantity` | `two pairs`, `3 st`, `två par` | [`Value::Quantity`] |
@@ -31,7 +32,7 @@
 //! [`Context`], from every configured locale) are resolved greedily: the longest span wins;
 //! between equally long spans the higher-priority extractor wins (tracking number > order id,
 //! which needs an explicit cue such as "order" or "#", > card > personal number >
-//! IBAN > e-mail > URL > phone > price range > money > size = colour = time > date >
+//! IBAN > e-mail > URL > phone > price range > money > size = colour = payment method = time > date >
 //! duration > quantity > ordinal > postal code > catalog > number), then the locale that the
 //! text looks most like. So "under $50" is one `price_range`, "20 dollars 43 cents" one
 //! `money`, "storlek 38" one `size` and not a `number`. Sizes and colours are locale-free
@@ -107,11 +108,12 @@ pub enum Extractor {
     Size,
     Color,
     TrackingNumber,
+    PaymentMethod,
 }
 
 impl Extractor {
     /// Every extractor.
-    pub const ALL: [Extractor; 20] = [
+    pub const ALL: [Extractor; 21] = [
         Extractor::Money,
         Extractor::Number,
         Extractor::Ordinal,
@@ -132,6 +134,7 @@ impl Extractor {
         Extractor::Size,
         Extractor::Color,
         Extractor::TrackingNumber,
+        Extractor::PaymentMethod,
     ];
 
     /// The match label (catalog matches use the entry's type instead).
@@ -157,6 +160,7 @@ impl Extractor {
             Extractor::Size => "size",
             Extractor::Color => "color",
             Extractor::TrackingNumber => "tracking_number",
+            Extractor::PaymentMethod => "payment_method",
         }
     }
 
@@ -175,6 +179,7 @@ impl Extractor {
             Extractor::Money => 8,
             Extractor::Size => 7,
             Extractor::Color => 7,
+            Extractor::PaymentMethod => 7,
             Extractor::Time => 7,
             Extractor::Date => 6,
             Extractor::Duration => 5,
@@ -583,6 +588,9 @@ impl Rules {
         }
         if self.on(Extractor::Color) {
             shopping::colors(text, tokens, out);
+        }
+        if self.on(Extractor::PaymentMethod) {
+            shopping::payment_methods(text, out);
         }
     }
 

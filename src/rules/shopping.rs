@@ -1,4 +1,5 @@
-//! Shopping attributes: garment and shoe sizes, colours (English and Swedish).
+//! Shopping attributes: garment and shoe sizes, colours, payment methods (English and
+//! Swedish).
 
 use std::sync::LazyLock;
 
@@ -177,6 +178,55 @@ const COLORS: &[(&str, &str)] = &[
 
 fn color(word: &str) -> Option<&'static str> {
     COLORS.iter().find(|(w, _)| *w == word).map(|(_, c)| *c)
+}
+
+/// Payment methods by name, each with its canonical value. Card networks are left out
+/// ("visa" is Swedish for "show"), and so are gift cards (also something one buys).
+static PAYMENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?i)\b(?:(?P<klarna>klarna)|(?P<swish>swish)|(?P<paypal>pay\s?pal)",
+        r"|(?P<apple_pay>apple\s?pay)|(?P<google_pay>google\s?pay|g\s?pay)",
+        r"|(?P<vipps>vipps)|(?P<mobilepay>mobile\s?pay)|(?P<trustly>trustly)",
+        r"|(?P<afterpay>afterpay|clearpay)",
+        r"|(?P<card>credit\s?card|debit\s?card|kreditkort|betalkort|bankkort|kortbetalning)",
+        r"|(?P<bank_transfer>bank\s?transfer|wire\s?transfer|banköverföring|direktbetalning|autogiro)",
+        r"|(?P<cash_on_delivery>cash\s+on\s+delivery|postförskott))\b",
+    ))
+    .expect("payment regex")
+});
+
+/// Payment methods: "Klarna", "Swish", "PayPal", "Apple Pay", "kreditkort", "bank transfer",
+/// "postförskott".
+pub(crate) fn payment_methods(text: &str, out: &mut Vec<Cand>) {
+    const NAMES: [&str; 12] = [
+        "klarna",
+        "swish",
+        "paypal",
+        "apple_pay",
+        "google_pay",
+        "vipps",
+        "mobilepay",
+        "trustly",
+        "afterpay",
+        "card",
+        "bank_transfer",
+        "cash_on_delivery",
+    ];
+    for c in PAYMENT.captures_iter(text) {
+        let Some(all) = c.get(0) else { continue };
+        let name = NAMES.iter().find(|name| c.name(name).is_some());
+        if let Some(name) = name {
+            out.push(Cand::new(
+                all.start(),
+                all.end(),
+                Extractor::PaymentMethod,
+                Value::PaymentMethod {
+                    value: (*name).to_owned(),
+                },
+                0.9,
+            ));
+        }
+    }
 }
 
 /// Colours: "black", "light blue", "dark-green", "svarta", "grått", "ljusblå", "mörkgröna".

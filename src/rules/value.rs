@@ -73,6 +73,10 @@ pub enum Value {
     Url { value: String },
     /// A shop order id, upper-cased.
     OrderId { value: String },
+    /// A payment method by its canonical name: `klarna`, `swish`, `paypal`, `apple_pay`,
+    /// `google_pay`, `vipps`, `mobilepay`, `trustly`, `afterpay`, `card`, `bank_transfer`,
+    /// `cash_on_delivery`.
+    PaymentMethod { value: String },
     /// A parcel tracking number, compact and upper-cased; `carrier` is `ups` or `post` (a
     /// national postal service's UPU S10 number, its country in the last two letters) where
     /// the check digit says so, else none (a number named as a tracking number).

@@ -325,6 +325,32 @@ fn tracking_numbers_are_their_own_entities() {
     }
 }
 
+/// A payment method is named as such, not taken for a brand: the chatbot gets the slot.
+#[test]
+fn payment_methods_are_their_own_entities() {
+    let entities = analyzer()
+        .analyze("can I pay with Klarna or PayPal?")
+        .unwrap()
+        .entities
+        .unwrap();
+    let got: Vec<_> = entities
+        .iter()
+        .map(|e| (e.label.as_str(), e.value.clone()))
+        .collect();
+    let method = |v: &str| {
+        Some(Value::PaymentMethod {
+            value: v.to_owned(),
+        })
+    };
+    assert_eq!(
+        got,
+        vec![
+            ("payment_method", method("klarna")),
+            ("payment_method", method("paypal"))
+        ]
+    );
+}
+
 #[test]
 fn empty_and_whitespace_texts_are_out_of_scope_and_neutral() {
     // Invisible text too: zero-width space and joiner, BOM, soft hyphen, a lone combining

@@ -366,6 +366,7 @@ fn duckling_value(m: &Match, reference_time: DateTime<FixedOffset>) -> Option<(&
             json!({"type": "value", "value": v, "system": system}),
         ),
         Value::Color { value: v } => ("color", value(json!(v))),
+        Value::PaymentMethod { value: v } => ("payment-method", value(json!(v))),
         Value::Catalog {
             id,
             entry_type,
