@@ -46,8 +46,8 @@ pub struct Entity {
 ///   most gives it its normalised value (so `refund_amount` "160" in "160 dollars" gains
 ///   `{"kind": "money", "amount": "160.00", "currency": "USD"}`); matches that overlap a model
 ///   entity are not emitted on their own;
-/// - an e-mail address, phone number, URL, card, IBAN or personal identity number is one
-///   checked unit, so a model entity that overlaps such a match gives way to it (the model's
+/// - an e-mail address, phone number, URL, card, IBAN, personal identity number or tracking
+///   number is one checked unit, so a model entity that overlaps such a match gives way to it (the model's
 ///   `order_id` over a Luhn-valid card number, or "anna" of "anna@example.se" as a
 ///   `person_name`); so does a model `order_id` that overlaps an amount of money, a size or
 ///   a quantity ("1299" of "I want my 1299 kr back", "44" of "size 44"); and any model
@@ -66,9 +66,9 @@ pub struct Entity {
 ///   next to it stay entities of their own, and a number inside it is part of its name ("Air
 ///   Max 90");
 /// - matches that overlap no model entity are added;
-/// - an `order_id` has the id the model found as its value unless an order-id pattern
-///   matched it: "7781-2290" is `{"kind": "order_id", "value": "7781-2290"}`, not the number
-///   2290 inside it.
+/// - a model's `order_id` is trimmed of spaces and punctuation at its ends and has that id
+///   as its value unless an order-id pattern matched it: "7781-2290" is `{"kind":
+///   "order_id", "value": "7781-2290"}`, not the number 2290 inside it.
 ///
 /// The result is sorted by start.
 pub(crate) fn merge(
@@ -133,8 +133,9 @@ fn merge_matches(text: &str, model: Vec<Entity>, matches: Vec<crate::rules::Matc
     let mut merged: Vec<Entity> = Vec::with_capacity(model.len() + ruled.len());
     let mut covered = vec![false; ruled.len()];
     for mut entity in model {
-        // A checked unit (card, IBAN, personal number, e-mail, phone, URL) wins over any
-        // model entity it overlaps: "4111 1111 1111 1111" is a card, not an `order_id`.
+        // A checked unit (card, IBAN, personal number, e-mail, phone, URL, tracking number)
+        // or a payment method wins over any model entity it overlaps: "4111 1111 1111 1111"
+        // is a card, not an `order_id`; an amount, size or quantity over an `order_id`.
         let order_id = entity.label == "order_id";
         let fragment = ruled.iter().any(|r| {
             (atomic(r.value.as_ref())

@@ -451,7 +451,7 @@ impl DateRules {
             return None;
         }
         let first: u32 = c["d"].parse().ok()?;
-        if first == 0 || first >= day {
+        if first >= day {
             return None;
         }
         let start = from + c.name("cue").map_or(c.name("d")?.start(), |g| g.start());
@@ -469,7 +469,7 @@ impl DateRules {
     ) -> Option<(usize, usize, (NaiveDate, NaiveDate))> {
         let c = self.last_day.as_ref()?.captures(&text[at..])?;
         let last: u32 = c["d"].parse().ok()?;
-        if last <= day || last > 31 {
+        if last <= day {
             return None;
         }
         let end = at + c.get(0)?.end();

@@ -8,7 +8,7 @@
 //! | --- | --- | --- |
 //! | `money` | `499 kr`, `$1,299.99`, `1 299,50 kr`, `20 bucks`, `femtio kronor`, `99:-`, `CAD 3.03`, `USD3.14`, `Rs 20`, `$10K`, `10k kr`, `3 million dollars`, `3 mkr`, `5 tkr`, `20 dollars 43 cents`, `två kronor och 23 öre`, `50 öre` | [`Value::Money`] |
 //! | `price_range` | `under $50`, `at least 100 dollars`, `between 20 and 30 euros`, `$20-$30`, `max 500 kr`, `upp till 300 kr`, `från 200 kr`, `mellan 100 och 200 kr` | [`Value::PriceRange`] |
-//! | `size` | `size 42`, `EU 42`, `US 8.5`, `XL`, `3XL`, `medium`, `W32 L34`, `one size`, `storlek 38`, `storlek M`, `140 cl` | [`Value::Size`] |
+//! | `size` | `size 42`, `EU 42`, `US 8.5`, `XL`, `3XL`, `medium`, `in M`, `W32 L34`, `size 32/34`, `one size`, `storlek 38`, `storlek M`, `i M`, `140 cl` | [`Value::Size`] |
 //! | `payment_method` | `Klarna`, `Swish`, `PayPal`, `Apple Pay`, `Google Pay`, `Vipps`, `MobilePay`, `Trustly`, `Afterpay`, `credit card`, `kreditkort`, `bank transfer`, `banköverföring`, `cash on delivery`, `postförskott` | [`Value::PaymentMethod`] |
 //! | `color` | `black`, `light blue`, `navy`, `svart`, `svarta`, `grått`, `ljusblå`, `mörkgröna` | [`Value::Color`] (canonical English name) |
 //! | `number` | `250`, `two hundred and fifty`, `tvåhundrafemtio`, `3 million`, `2,5 miljoner`, `half`, `one and a half`, `en och en halv`, `a dozen`, `ett dussin`, `nought`, `nil`, `a couple`, `ett par` (not "one" after a determiner: "the blue one", "this one", "no one"; not "a" / "en" alone) | [`Value::Number`] |

@@ -180,7 +180,7 @@ fn color(word: &str) -> Option<&'static str> {
     COLORS.iter().find(|(w, _)| *w == word).map(|(_, c)| *c)
 }
 
-/// Payment methods by name, each with its canonical value. Card networks are left out
+/// Payment methods by name; each group's name is the canonical value. Card networks are left out
 /// ("visa" is Swedish for "show"), and so are gift cards (also something one buys).
 static PAYMENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
@@ -198,30 +198,20 @@ static PAYMENT: LazyLock<Regex> = LazyLock::new(|| {
 /// Payment methods: "Klarna", "Swish", "PayPal", "Apple Pay", "kreditkort", "bank transfer",
 /// "postförskott".
 pub(crate) fn payment_methods(text: &str, out: &mut Vec<Cand>) {
-    const NAMES: [&str; 12] = [
-        "klarna",
-        "swish",
-        "paypal",
-        "apple_pay",
-        "google_pay",
-        "vipps",
-        "mobilepay",
-        "trustly",
-        "afterpay",
-        "card",
-        "bank_transfer",
-        "cash_on_delivery",
-    ];
     for c in PAYMENT.captures_iter(text) {
         let Some(all) = c.get(0) else { continue };
-        let name = NAMES.iter().find(|name| c.name(name).is_some());
+        // The one named group that matched is the canonical name.
+        let name = PAYMENT
+            .capture_names()
+            .flatten()
+            .find(|name| c.name(name).is_some());
         if let Some(name) = name {
             out.push(Cand::new(
                 all.start(),
                 all.end(),
                 Extractor::PaymentMethod,
                 Value::PaymentMethod {
-                    value: (*name).to_owned(),
+                    value: name.to_owned(),
                 },
                 0.9,
             ));

@@ -19,6 +19,10 @@ static S10: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b[A-Z]{2}\s?[0-9]{3}\s?[0-9]{3}\s?[0-9]{3}\s?[A-Z]{2}\b").expect("S10 regex")
 });
 
+/// [`S10`] of a whole compact id.
+static S10_SHAPE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Z]{2}[0-9]{9}[A-Z]{2}$").expect("S10 shape regex"));
+
 /// A tracking number of any carrier, named as one: group `id`.
 static CUED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
@@ -30,37 +34,48 @@ static CUED: LazyLock<Regex> = LazyLock::new(|| {
     .expect("tracking regex")
 });
 
-/// Tracking numbers in `text`.
+/// Tracking numbers in `text`. A number found by its shape counts only with a valid check
+/// digit; one named as a tracking number counts whatever it is, and gets the carrier its
+/// check digit shows, if any, so both finds of one number carry the same value.
 pub(crate) fn tracking_numbers(text: &str, out: &mut Vec<Cand>) {
-    let mut push = |start: usize, end: usize, value: String, carrier: Option<&str>, conf| {
+    let mut push = |start: usize, end: usize, id: String, carrier: Option<&str>, conf| {
         out.push(Cand::new(
             start,
             end,
             Extractor::TrackingNumber,
             Value::TrackingNumber {
-                value,
+                value: id,
                 carrier: carrier.map(str::to_owned),
             },
             conf,
         ));
     };
-    for m in UPS.find_iter(text) {
+    for m in UPS.find_iter(text).chain(S10.find_iter(text)) {
         let id = compact(m.as_str());
-        if !glued(text, m.start(), m.end()) && ups_valid(&id) {
-            push(m.start(), m.end(), id, Some("ups"), 0.95);
-        }
-    }
-    for m in S10.find_iter(text) {
-        let id = compact(m.as_str());
-        if !glued(text, m.start(), m.end()) && s10_valid(&id) {
-            push(m.start(), m.end(), id, Some("post"), 0.95);
+        if let Some(carrier) = carrier(&id)
+            && !glued(text, m.start(), m.end())
+        {
+            push(m.start(), m.end(), id, Some(carrier), 0.95);
         }
     }
     for c in CUED.captures_iter(text) {
-        let Some(id) = c.name("id") else { continue };
-        if (8..=30).contains(&id.len()) {
-            push(id.start(), id.end(), id.as_str().to_uppercase(), None, 0.85);
+        let Some(m) = c.name("id") else { continue };
+        if (8..=30).contains(&m.len()) {
+            let id = m.as_str().to_uppercase();
+            let carrier = carrier(&id);
+            push(m.start(), m.end(), id, carrier, 0.85);
         }
+    }
+}
+
+/// The carrier whose check digit `id` (compact, upper case) passes: `ups` or `post` (UPU S10).
+fn carrier(id: &str) -> Option<&'static str> {
+    if id.starts_with("1Z") && ups_valid(id) {
+        Some("ups")
+    } else if S10_SHAPE.is_match(id) && s10_valid(id) {
+        Some("post")
+    } else {
+        None
     }
 }
 
@@ -86,7 +101,7 @@ fn ups_value(c: u8) -> u32 {
 /// (1-based) once and at even ones twice; the check digit brings the sum to a multiple of 10.
 fn ups_valid(id: &str) -> bool {
     let b = id.as_bytes();
-    if b.len() != 18 || !b[17].is_ascii_digit() {
+    if b.len() != 18 || !b[17].is_ascii_digit() || !b.iter().all(u8::is_ascii_alphanumeric) {
         return false;
     }
     let sum: u32 = b[2..17]
@@ -132,5 +147,9 @@ mod tests {
         assert!(!s10_valid("RB123456784GB"));
         // 11 − 0 = 11 is written 5: serial 00000000.
         assert!(s10_valid("RR000000005SE"));
+        // What a cue finds gets the carrier its check digit shows.
+        assert_eq!(carrier("1Z999AA10123456784"), Some("ups"));
+        assert_eq!(carrier("RB123456785GB"), Some("post"));
+        assert_eq!(carrier("00370712345678901234"), None);
     }
 }
